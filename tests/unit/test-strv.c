@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "strv.h"
+
+static void test_strv_split(void **state) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        assert_int_equal(strv_split("  a b\tc  ", " \t", &l), 0);
+        assert_int_equal(strv_length(l), 3);
+        assert_string_equal(l[0], "a");
+        assert_string_equal(l[2], "c");
+        assert_true(strv_contains(l, "b"));
+        assert_false(strv_contains(l, "d"));
+}
+
+static void test_strv_split_empty(void **state) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        assert_int_equal(strv_split("   ", " ", &l), 0);
+        assert_non_null(l);
+        assert_int_equal(strv_length(l), 0);
+}
+
+static void test_strv_extend(void **state) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        assert_int_equal(strv_extend(&l, "x"), 0);
+        assert_int_equal(strv_extendf(&l, "%s=%i", "k", 5), 0);
+        assert_int_equal(strv_length(l), 2);
+        assert_string_equal(l[1], "k=5");
+        assert_int_equal(strv_consume(&l, NULL), -ENOMEM);
+        assert_int_equal(strv_length(l), 2);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_strv_split),
+                cmocka_unit_test(test_strv_split_empty),
+                cmocka_unit_test(test_strv_extend),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
