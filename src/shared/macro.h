@@ -38,6 +38,11 @@
 #define steal_ptr(v) ({ __typeof__(v) *_pp = &(v), _v = *_pp; *_pp = NULL; _v; })
 #define steal_fd(fd) ({ int *_pfd = &(fd), _fd = *_pfd; *_pfd = -EBADF; _fd; })
 
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }
