@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* openmonod: parses options, builds the Manager and runs its event loop. */
+
+#include <getopt.h>
+#include <signal.h>
+
+#include "log.h"
+#include "manager.h"
+
+static const char *arg_socket = NULL;
+
+static void help(void) {
+        printf("%s [OPTIONS...]\n\n"
+               "The OpenMono controller. Normally started by openmonod.socket.\n\n"
+               "  -h --help           Show this help\n"
+               "     --version        Show package version\n"
+               "     --socket=PATH    Listen on PATH when not socket-activated\n"
+               "                      (default: %s)\n"
+               "\nSee the openmonod(8) man page for details.\n",
+               program_invocation_short_name, MANAGER_SOCKET_PATH);
+}
+
+/* Returns 1 to go on, 0 to exit successfully, <0 on a usage error. */
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_SOCKET };
+        static const struct option options[] = {
+                { "help",    no_argument,       NULL, 'h'         },
+                { "version", no_argument,       NULL, ARG_VERSION },
+                { "socket",  required_argument, NULL, ARG_SOCKET  },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("openmonod %s\n", PROJECT_VERSION);
+                        return 0;
+                case ARG_SOCKET:
+                        arg_socket = optarg;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc)
+                return log_error_errno(EINVAL, "%s takes no arguments.", program_invocation_short_name);
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        sigset_t mask;
+        int r;
+
+        log_parse_environment();
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+
+        /* sd-event takes SIGTERM/SIGINT as signals only when they are blocked. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = manager_new(&m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the controller: %m"), 1;
+        r = manager_listen(m, arg_socket ?: MANAGER_SOCKET_PATH);
+        if (r < 0)
+                return 1;
+        log_info("OpenMono controller %s started.", PROJECT_VERSION);
+        r = manager_run(m);
+        return r < 0 ? 1 : 0;
+}

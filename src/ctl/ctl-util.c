@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Connecting to the controller and turning its answers into messages and exit codes. */
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "openmono-errors.h"
+
+#define DEFAULT_SOCKET RUNDIR "/io.openmono.Manager"
+
+bool arg_json = false;
+bool arg_legend = true;
+
+int ctl_connect(Varlink **ret) {
+        const char *path = getenv("OPENMONO_SOCKET") ?: DEFAULT_SOCKET;
+        int r;
+
+        r = varlink_connect_address(path, ret);
+        if (r >= 0)
+                return 0;
+
+        switch (-r) {
+        case ENOENT:
+                log_error("The OpenMono controller is not reachable: %s does not exist.\n"
+                          "Is OpenMono installed and its socket enabled? Try: systemctl enable --now openmonod.socket",
+                          path);
+                break;
+        case ECONNREFUSED:
+                log_error("The OpenMono controller is not reachable: nothing listens on %s.\n"
+                          "Try: systemctl restart openmonod.socket", path);
+                break;
+        case EACCES:
+                log_error("Not allowed to connect to the OpenMono controller at %s.", path);
+                break;
+        default:
+                log_error_errno(r, "Failed to connect to the OpenMono controller at %s: %m", path);
+        }
+        return -EHOSTDOWN;
+}
+
+/* Prints the human-readable message of an error reply, or the error's name if it has none. */
+static void print_error(const char *method, const char *error_id, json_object *reply) {
+        const char *message = NULL, *parameter = NULL;
+
+        (void) json_get_string(reply, "message", &message);
+        if (streq(error_id, VARLINK_ERROR_INVALID_PARAMETER) && json_get_string(reply, "parameter", &parameter) >= 0)
+                log_error("The controller rejected parameter '%s' of %s.", parameter, method);
+        else if (message)
+                log_error("%s", message);
+        else
+                log_error("%s failed: %s", method, error_id);
+}
+
+int ctl_call(Varlink *link, const char *method, json_object *parameters, json_object **ret_reply) {
+        json_object *reply = NULL;
+        const char *error_id = NULL;
+        int r;
+
+        r = varlink_call(link, method, parameters, &reply, &error_id);
+        if (r == -ETIMEDOUT)
+                return log_error_errno(r, "The controller did not answer %s in time.", method);
+        if (r < 0)
+                return log_error_errno(r, "Lost the connection to the controller during %s: %m", method);
+        if (error_id) {
+                print_error(method, error_id, reply);
+                if (streq(error_id, OM_ERROR_PERMISSION_DENIED) || streq(error_id, VARLINK_ERROR_PERMISSION_DENIED))
+                        return -EACCES;
+                if (streq(error_id, VARLINK_ERROR_METHOD_NOT_FOUND))
+                        return -EOPNOTSUPP;
+                return -EREMOTEIO;
+        }
+        if (ret_reply)
+                *ret_reply = reply;
+        return 0;
+}
+
+int ctl_exit_code(int r) {
+        if (r >= 0)
+                return EXIT_SUCCESS;
+        switch (-r) {
+        case EINVAL:
+                return EXIT_USAGE;
+        case EHOSTDOWN:
+                return EXIT_UNREACHABLE;
+        case EACCES:
+        case EPERM:
+                return EXIT_DENIED;
+        default:
+                return EXIT_FAILURE;
+        }
+}
+
+void ctl_print_json(json_object *o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+const char *ctl_format_duration(char *buf, size_t n, uint64_t usec) {
+        uint64_t s = usec / 1000000U;
+
+        if (s < 60)
+                snprintf(buf, n, "%" PRIu64 ".%" PRIu64 "s", s, (usec % 1000000U) / 100000U);
+        else if (s < 3600)
+                snprintf(buf, n, "%" PRIu64 "min %" PRIu64 "s", s / 60, s % 60);
+        else if (s < 86400)
+                snprintf(buf, n, "%" PRIu64 "h %" PRIu64 "min", s / 3600, (s % 3600) / 60);
+        else
+                snprintf(buf, n, "%" PRIu64 "d %" PRIu64 "h", s / 86400, (s % 86400) / 3600);
+        return buf;
+}

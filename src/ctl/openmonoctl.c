@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* openmonoctl: global options and the verb table. Each verb lives in its own ctl-*.c file. */
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "ctl.h"
+#include "log.h"
+
+typedef struct Verb {
+        const char *name;
+        int (*run)(int argc, char *argv[]);
+        const char *summary;
+} Verb;
+
+static const Verb verbs[] = {
+        { "status", verb_status, "Show the controller's state and who you are to it" },
+};
+
+static void help(void) {
+        printf("%s [OPTIONS...] COMMAND ...\n\n"
+               "Run and manage sandboxed OpenMono agent sessions.\n\n"
+               "Commands:\n", program_invocation_short_name);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-18s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nOptions:\n"
+               "  -h --help           Show this help\n"
+               "     --version        Show package version\n"
+               "     --json           Print machine-readable JSON\n"
+               "     --no-legend      Do not print column headers and footers\n"
+               "\nExit status: 0 success, 1 failure, 2 usage error, 3 controller not reachable,\n"
+               "4 permission denied. See openmonoctl(1).\n");
+}
+
+/* Returns 1 to go on, 0 to exit successfully, <0 on a usage error. */
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_NO_LEGEND };
+        static const struct option options[] = {
+                { "help",      no_argument, NULL, 'h'           },
+                { "version",   no_argument, NULL, ARG_VERSION   },
+                { "json",      no_argument, NULL, ARG_JSON      },
+                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                {}
+        };
+        int c;
+
+        /* "+" stops at the verb, so verbs may take options of their own. */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("openmonoctl %s\n", PROJECT_VERSION);
+                        return 0;
+                case ARG_JSON:
+                        arg_json = true;
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_legend = false;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        return 1;
+}
+
+static int dispatch_verb(int argc, char *argv[]) {
+        if (argc <= 0)
+                return log_error_errno(EINVAL, "No command given. See '%s --help'.", program_invocation_short_name);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[0], verbs[i].name))
+                        return verbs[i].run(argc, argv);
+        return log_error_errno(EINVAL, "Unknown command '%s'. See '%s --help'.", argv[0],
+                               program_invocation_short_name);
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        log_set_target(LOG_TARGET_CONSOLE);
+        log_parse_environment();
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+        r = dispatch_verb(argc - optind, argv + optind);
+        return ctl_exit_code(r);
+}
