@@ -54,10 +54,7 @@ int manager_new(Manager **ret) {
         m->start_monotonic = now_usec(CLOCK_MONOTONIC);
         m->start_realtime = now_usec(CLOCK_REALTIME);
 
-        r = sd_event_default(&m->event);
-        if (r < 0)
-                return r;
-        r = sd_event_set_signal_exit(m->event, true);
+        r = sd_event_new(&m->event);
         if (r < 0)
                 return r;
         r = varlink_server_new(m->event, &m->varlink);

@@ -70,6 +70,9 @@ int main(int argc, char *argv[]) {
         r = manager_new(&m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the controller: %m"), 1;
+        r = sd_event_set_signal_exit(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to handle SIGTERM/SIGINT: %m"), 1;
         r = manager_listen(m, arg_socket ?: MANAGER_SOCKET_PATH);
         if (r < 0)
                 return 1;
