@@ -22,9 +22,17 @@ static const char manager_interface[] =
         "# Describes the running controller. sessions is null when systemd cannot be asked.\n"
         "method GetStatus() -> (version: string, pid: int, uptime_usec: int, started_realtime_usec: int,"
         " connections: int, sessions: ?int, idle_timeout_usec: int, caller: Caller)\n"
+        "\n";
+
+static const char manager_errors[] =
         "\n"
         "error PermissionDenied (message: string)\n"
-        "error SystemdUnavailable (message: string)\n";
+        "error SystemdUnavailable (message: string)\n"
+        "error NoSuchSession (message: string)\n"
+        "error TooManySessions (message: string)\n"
+        "error BadWorkspace (message: string)\n"
+        "error CommandNotFound (message: string)\n"
+        "error StartFailed (message: string)\n";
 
 static int method_ping(Varlink *l, json_object *parameters, VarlinkMethodFlags flags, void *userdata) {
         if (json_object_object_length(parameters) > 0)
@@ -100,9 +108,16 @@ int manager_varlink_setup(Manager *m) {
                 { "io.openmono.Manager.Ping", method_ping },
                 { "io.openmono.Manager.GetStatus", method_get_status },
         };
+        _cleanup_free_ char *idl = NULL;
         int r;
 
-        r = varlink_server_add_interface(m->varlink, "io.openmono.Manager", manager_interface);
+        /* Each part of the interface keeps its IDL next to its handlers. */
+        if (asprintf(&idl, "%s%s%s", manager_interface, session_varlink_idl(), manager_errors) < 0)
+                return -ENOMEM;
+        r = varlink_server_add_interface(m->varlink, "io.openmono.Manager", idl);
+        if (r < 0)
+                return r;
+        r = session_varlink_bind(m);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(methods); i++) {

@@ -12,33 +12,29 @@
 
 #include "log.h"
 #include "manager.h"
+#include "session.h"
 
 #define SOCKET_FD_NAME "openmonod.socket"
 
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* Only our view of the sessions goes; their units keep running under systemd. */
+        while (m->n_sessions > 0)
+                session_free(m->sessions[m->n_sessions - 1]);
+        free(m->sessions);
+        polkit_registry_free(m->polkit);
         varlink_server_free(m->varlink);
         sd_event_source_disable_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         if (m->bound_path)
                 (void) unlink(m->bound_path);
         free(m->bound_path);
+        free(m->runtime_dir);
+        free(m->state_dir);
         sd_event_unref(m->event);
         free(m);
         return NULL;
-}
-
-static uint64_t now_usec(clockid_t clock) {
-        uint64_t t = 0;
-
-        (void) sd_event_now(NULL, clock, &t);
-        if (t == 0) {
-                struct timespec ts;
-                clock_gettime(clock, &ts);
-                t = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-        }
-        return t;
 }
 
 static void on_disconnect(VarlinkServer *s, Varlink *l, void *userdata);
@@ -51,8 +47,16 @@ int manager_new(Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->idle_timeout_usec = MANAGER_IDLE_TIMEOUT_DEFAULT_USEC;
-        m->start_monotonic = now_usec(CLOCK_MONOTONIC);
-        m->start_realtime = now_usec(CLOCK_REALTIME);
+        m->sessions_per_user_max = MANAGER_SESSIONS_PER_USER_DEFAULT;
+        m->runtime_dir = strdup(RUNDIR);
+        m->state_dir = strdup(STATEDIR);
+        if (!m->runtime_dir || !m->state_dir)
+                return -ENOMEM;
+        r = polkit_registry_new(&m->polkit);
+        if (r < 0)
+                return r;
+        m->start_monotonic = now(CLOCK_MONOTONIC);
+        m->start_realtime = now(CLOCK_REALTIME);
 
         r = sd_event_new(&m->event);
         if (r < 0)
@@ -82,6 +86,10 @@ int manager_get_bus(Manager *m, sd_bus **ret) {
                 if (r < 0)
                         return r;
                 r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+                if (r >= 0)
+                        /* systemd sends unit signals only to clients that subscribed. */
+                        r = sd_bus_call_method(m->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                               "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, NULL);
                 if (r < 0) {
                         m->bus = sd_bus_flush_close_unref(m->bus);
                         return r;
@@ -126,7 +134,7 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void arm_idle_timer(Manager *m) {
-        uint64_t when = now_usec(CLOCK_MONOTONIC) + m->idle_timeout_usec;
+        uint64_t when = now(CLOCK_MONOTONIC) + m->idle_timeout_usec;
         int r;
 
         if (m->idle_timeout_usec == 0)
@@ -225,4 +233,138 @@ int manager_run(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         return r;
+}
+
+int manager_add_session(Manager *m, Session *s) {
+        Session **a = reallocarray(m->sessions, m->n_sessions + 1, sizeof(Session *));
+
+        if (!a)
+                return -ENOMEM;
+        m->sessions = a;
+        a[m->n_sessions++] = s;
+        return 0;
+}
+
+void manager_remove_session(Manager *m, Session *s) {
+        for (size_t i = 0; i < m->n_sessions; i++)
+                if (m->sessions[i] == s) {
+                        memmove(m->sessions + i, m->sessions + i + 1, (m->n_sessions - i - 1) * sizeof(Session *));
+                        m->n_sessions--;
+                        return;
+                }
+}
+
+Session *manager_find_session(Manager *m, const char *id) {
+        for (size_t i = 0; i < m->n_sessions; i++)
+                if (streq(m->sessions[i]->id, id))
+                        return m->sessions[i];
+        return NULL;
+}
+
+unsigned manager_count_user_sessions(Manager *m, uid_t uid) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < m->n_sessions; i++)
+                if (m->sessions[i]->uid == uid && !session_state_is_final(m->sessions[i]->state))
+                        n++;
+        return n;
+}
+
+/* The owner's uid is part of the slice name, which systemd keeps for us: it is the one piece of
+ * metadata that cannot be lost with the runtime directory. */
+static int recover_uid_from_slice(Manager *m, Session *s) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *slice = NULL;
+        unsigned uid;
+
+        if (sd_bus_get_property_string(m->bus, "org.freedesktop.systemd1", s->unit_path,
+                                       "org.freedesktop.systemd1.Service", "Slice", &error, &slice) < 0)
+                return -EIO;
+        if (sscanf(slice, "openmono-u%u.slice", &uid) != 1)
+                return -EBADMSG;
+        s->uid = (uid_t) uid;
+        return 0;
+}
+
+static int recover_session(Manager *m, const char *unit) {
+        _cleanup_free_ char *id = NULL;
+        const char *p = startswith(unit, "openmono-session-");
+        Session *s;
+        int r;
+
+        if (!p || !strstr(p, ".service"))
+                return -EINVAL;
+        id = strndup(p, strlen(p) - strlen(".service"));
+        if (!id)
+                return -ENOMEM;
+        if (manager_find_session(m, id))
+                return 0;
+        r = session_new(m, id, &s);
+        if (r < 0)
+                return r;
+        r = session_load(s);
+        if (r < 0)
+                log_warning_errno(r, "No saved metadata for session %s, using what systemd knows: %m", id);
+        r = recover_uid_from_slice(m, s);
+        if (r >= 0)
+                r = session_watch_unit(s);
+        if (r < 0) {
+                session_free(s);
+                return r;
+        }
+        s->state = SESSION_RUNNING;
+        return 1;
+}
+
+int manager_recover_sessions(Manager *m) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *unit;
+        sd_bus *bus;
+        int r, n = 0;
+
+        r = manager_get_bus(m, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "ListUnitsByPatterns", &error, &reply,
+                               "asas", 2, "active", "activating", 1, "openmono-session-*.service");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(ssssssouso)", &unit, NULL, NULL, NULL, NULL, NULL, NULL,
+                                        NULL, NULL, NULL)) > 0) {
+                int k = recover_session(m, unit);
+                if (k < 0)
+                        log_warning_errno(k, "Failed to recover session unit %s, ignoring: %m", unit);
+                else
+                        n += k;
+        }
+        return r < 0 ? r : n;
+}
+
+int manager_ensure_storage(Manager *m, uid_t uid, gid_t gid, char **ret) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int r;
+
+        if (asprintf(&path, "%s/storage/%u", m->state_dir, (unsigned) uid) < 0)
+                return -ENOMEM;
+        r = NEG_ERRNO(mkdir(path, 0700));
+        if (r < 0 && r != -EEXIST)
+                return r;
+        if (r >= 0) {
+                r = NEG_ERRNO(chown(path, uid, gid));
+                if (r < 0)
+                        return r;
+        }
+        /* lstat: a symlink planted here must not send the bind mount elsewhere. */
+        if (lstat(path, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode) || st.st_uid != uid)
+                return -EPERM;
+        *ret = steal_ptr(path);
+        return 0;
 }

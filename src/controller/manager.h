@@ -10,10 +10,14 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
+#include "polkit.h"
 #include "varlink.h"
+
+typedef struct Session Session;
 
 #define MANAGER_SOCKET_PATH RUNDIR "/io.openmono.Manager"
 #define MANAGER_IDLE_TIMEOUT_DEFAULT_USEC (60ULL * 1000000ULL)
+#define MANAGER_SESSIONS_PER_USER_DEFAULT 16U
 
 typedef struct Manager {
         sd_event *event;
@@ -24,6 +28,12 @@ typedef struct Manager {
         uint64_t start_monotonic;
         uint64_t start_realtime;
         char *bound_path;               /* set when we bound the socket ourselves */
+        char *runtime_dir;              /* RUNDIR, or another directory for tests */
+        char *state_dir;                /* STATEDIR, likewise */
+        PolkitRegistry *polkit;
+        Session **sessions;             /* sessions not yet ended, in start order */
+        size_t n_sessions;
+        unsigned sessions_per_user_max;
 } Manager;
 
 int manager_new(Manager **ret);
@@ -41,5 +51,21 @@ int manager_get_bus(Manager *m, sd_bus **ret);
 /* Counts session units systemd has loaded and active. Returns the count or a negative errno. */
 int manager_count_sessions(Manager *m);
 
+/* The session registry. add/remove are called by session_new()/session_free(). */
+int manager_add_session(Manager *m, Session *s);
+void manager_remove_session(Manager *m, Session *s);
+Session *manager_find_session(Manager *m, const char *id);
+unsigned manager_count_user_sessions(Manager *m, uid_t uid);
+/* Rebuilds the registry from the session units systemd has, after a restart or crash. */
+int manager_recover_sessions(Manager *m);
+/* Writes a session's state change to the journal as an audit event. */
+void manager_audit_session(Manager *m, Session *s);
+
+/* Makes sure the per-user storage directory exists and belongs to uid; *ret is its path. */
+int manager_ensure_storage(Manager *m, uid_t uid, gid_t gid, char **ret);
+
 /* Registers the io.openmono.Manager interface on m->varlink. */
 int manager_varlink_setup(Manager *m);
+/* The session methods' part of the IDL, and their bindings (session-varlink.c). */
+const char *session_varlink_idl(void);
+int session_varlink_bind(Manager *m);

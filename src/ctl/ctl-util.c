@@ -77,6 +77,8 @@ int ctl_call(Varlink *link, const char *method, json_object *parameters, json_ob
 }
 
 int ctl_exit_code(int r) {
+        if (r >= CTL_EXIT_BASE)
+                return r - CTL_EXIT_BASE;
         if (r >= 0)
                 return EXIT_SUCCESS;
         switch (-r) {

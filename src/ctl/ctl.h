@@ -30,4 +30,11 @@ void ctl_print_json(json_object *o);
 /* Formats a duration for humans, e.g. "2h 5min", "3.2s". */
 const char *ctl_format_duration(char *buf, size_t n, uint64_t usec);
 
+/* A verb returns this to make openmonoctl exit with status s (e.g. a session's exit status);
+ * negative errnos stay errors. */
+#define CTL_EXIT_BASE 0x10000
+#define CTL_EXIT_STATUS(s) (CTL_EXIT_BASE + (s))
+
 int verb_status(int argc, char *argv[]);
+int verb_run(int argc, char *argv[]);
+int verb_session(int argc, char *argv[]);

@@ -15,7 +15,9 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        { "status", verb_status, "Show the controller's state and who you are to it" },
+        { "status",  verb_status,  "Show the controller's state and who you are to it" },
+        { "run",     verb_run,     "Run a command in a sandboxed session on a directory" },
+        { "session", verb_session, "List, show, stop sessions and read their logs" },
 };
 
 static void help(void) {

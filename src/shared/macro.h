@@ -7,9 +7,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -48,6 +50,17 @@ static inline void freep(void *p) {
         free(*(void **) p);
 }
 #define _cleanup_free_ _cleanup_(freep)
+
+/* Frees *a and moves b into it, leaving b NULL. */
+#define free_and_replace(a, b) ({ free(a); (a) = steal_ptr(b); 0; })
+
+/* The current time of clock in µs. */
+static inline uint64_t now(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
 
 /* Closes fd if it is valid, keeps errno intact, and returns -EBADF for `fd = safe_close(fd)`. */
 static inline int safe_close(int fd) {

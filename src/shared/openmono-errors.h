@@ -6,3 +6,8 @@
 
 #define OM_ERROR_PERMISSION_DENIED "io.openmono.Manager.PermissionDenied"
 #define OM_ERROR_SYSTEMD_UNAVAILABLE "io.openmono.Manager.SystemdUnavailable"
+#define OM_ERROR_NO_SUCH_SESSION "io.openmono.Manager.NoSuchSession"
+#define OM_ERROR_TOO_MANY_SESSIONS "io.openmono.Manager.TooManySessions"
+#define OM_ERROR_BAD_WORKSPACE "io.openmono.Manager.BadWorkspace"
+#define OM_ERROR_COMMAND_NOT_FOUND "io.openmono.Manager.CommandNotFound"
+#define OM_ERROR_START_FAILED "io.openmono.Manager.StartFailed"

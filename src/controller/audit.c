@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The audit trail: every decision about a session goes to the journal with a catalogued
+ * MESSAGE_ID and the OPENMONO_* fields that queries filter on. */
+
+#include "log.h"
+#include "manager.h"
+#include "message-ids.h"
+#include "session.h"
+#include "strv.h"
+
+static const char *session_message_id(SessionState state) {
+        switch (state) {
+        case SESSION_STARTING:
+        case SESSION_RUNNING:
+                return OPENMONO_MESSAGE_SESSION_STARTED;
+        case SESSION_FAILED:
+                return OPENMONO_MESSAGE_SESSION_START_FAILED;
+        default:
+                return OPENMONO_MESSAGE_SESSION_STOPPED;
+        }
+}
+
+void manager_audit_session(Manager *m, Session *s) {
+        _cleanup_strv_free_ char **fields = NULL;
+        const char *event = session_state_to_string(s->state);
+        int r;
+
+        r = strv_extendf(&fields, "MESSAGE_ID=%s", session_message_id(s->state));
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_EVENT=session-%s", event);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_SESSION=%s", s->id);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_USER=%s", strna(s->user));
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_UID=%u", (unsigned) s->uid);
+        if (r >= 0 && s->project)
+                r = strv_extendf(&fields, "OPENMONO_PROJECT=%s", s->project);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_UNIT=%s", s->unit);
+        if (r >= 0 && session_state_is_final(s->state))
+                r = strv_extendf(&fields, "OPENMONO_EXIT_STATUS=%i", s->exit_status);
+        if (r >= 0)
+                r = strv_extendf(&fields, "MESSAGE=Session %s of %s is %s (network %s, workspace %s).", s->id,
+                                 strna(s->user), event, strna(network_policy_to_string(s->network)),
+                                 strna(s->workspace));
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        log_struct(s->state == SESSION_FAILED ? LOG_WARNING : LOG_INFO, 0, fields);
+}

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Sessions: starting their transient units, following their state in systemd, and telling
+ * the clients that wait on them. */
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "json-util.h"
+#include "log.h"
+#include "manager.h"
+#include "session.h"
+#include "unit-props.h"
+
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+#define SYSTEMD_UNIT "org.freedesktop.systemd1.Unit"
+#define SYSTEMD_SERVICE "org.freedesktop.systemd1.Service"
+
+static const char *const session_state_table[_SESSION_STATE_MAX] = {
+        [SESSION_STARTING] = "starting",
+        [SESSION_RUNNING] = "running",
+        [SESSION_STOPPING] = "stopping",
+        [SESSION_EXITED] = "exited",
+        [SESSION_FAILED] = "failed",
+};
+
+const char *session_state_to_string(SessionState s) {
+        return s >= 0 && s < _SESSION_STATE_MAX ? session_state_table[s] : NULL;
+}
+
+SessionState session_state_from_string(const char *s) {
+        for (int i = 0; s && i < _SESSION_STATE_MAX; i++)
+                if (streq(session_state_table[i], s))
+                        return i;
+        return _SESSION_STATE_INVALID;
+}
+
+int session_new(Manager *m, const char *id, Session **ret) {
+        _cleanup_(session_freep) Session *s = NULL;
+        int r;
+
+        if (!session_id_is_valid(id))
+                return -EINVAL;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->state = SESSION_STARTING;
+        s->uid = (uid_t) -1;
+        s->id = strdup(id);
+        if (!s->id)
+                return -ENOMEM;
+        r = session_unit_name(id, &s->unit);
+        if (r < 0)
+                return r;
+        r = sd_bus_path_encode(SYSTEMD_PATH "/unit", s->unit, &s->unit_path);
+        if (r < 0)
+                return r;
+        r = manager_add_session(m, s);
+        if (r < 0)
+                return r;
+        s->manager = m;
+        *ret = steal_ptr(s);
+        return 0;
+}
+
+static void session_state_file(Session *s, char *buf, size_t n) {
+        snprintf(buf, n, "%s/sessions/%s.json", s->manager ? s->manager->runtime_dir : RUNDIR, s->id);
+}
+
+Session *session_free(Session *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_watchers; i++) {
+                if (varlink_has_pending_call(s->watchers[i]))
+                        (void) varlink_errorf(s->watchers[i], VARLINK_ERROR_DISCONNECTED,
+                                              "The controller stopped following session %s.", s->id);
+                varlink_unref(s->watchers[i]);
+        }
+        free(s->watchers);
+        if (s->manager)
+                manager_remove_session(s->manager, s);
+        sd_bus_slot_unref(s->properties_slot);
+        sd_bus_slot_unref(s->job_slot);
+        free(s->id);
+        free(s->unit);
+        free(s->unit_path);
+        free(s->user);
+        free(s->project);
+        free(s->workspace);
+        free(s->result);
+        free(s);
+        return NULL;
+}
+
+/* Reads a string property of the unit into *ret (a new string). */
+static int get_string_property(Session *s, sd_bus *bus, const char *iface, const char *name, char **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        return sd_bus_get_property_string(bus, SYSTEMD_DEST, s->unit_path, iface, name, &error, ret);
+}
+
+static int get_trivial_property(Session *s, sd_bus *bus, const char *iface, const char *name, char type,
+                                void *ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        return sd_bus_get_property_trivial(bus, SYSTEMD_DEST, s->unit_path, iface, name, &error, type, ret);
+}
+
+/* Returns the id of the job pending on the unit, 0 if none. */
+static int get_pending_job(Session *s, sd_bus *bus, uint32_t *ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_get_property(bus, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "Job", &error, &reply, "(uo)");
+        if (r < 0)
+                return r;
+        return sd_bus_message_read(reply, "(uo)", ret, &path);
+}
+
+/* Maps systemd's view of the unit to our states. */
+static SessionState state_from_unit(const char *active, uint32_t job, int exec_code, SessionState old) {
+        if (streq(active, "active") || streq(active, "reloading"))
+                return SESSION_RUNNING;
+        if (streq(active, "activating"))
+                return SESSION_STARTING;
+        if (streq(active, "deactivating"))
+                return SESSION_STOPPING;
+        if (job != 0)
+                return old;             /* inactive only because its start job has not run yet */
+        if (streq(active, "failed") && exec_code == 0)
+                return SESSION_FAILED;  /* it never ran: systemd could not set it up */
+        return SESSION_EXITED;
+}
+
+/* Asks systemd where the unit stands. Returns 1 if the state changed. */
+static int session_refresh(Session *s) {
+        _cleanup_free_ char *active = NULL, *result = NULL;
+        int32_t code = 0, status = 0;
+        uint32_t job = 0;
+        SessionState state;
+        sd_bus *bus;
+        int r;
+
+        r = manager_get_bus(s->manager, &bus);
+        if (r < 0)
+                return r;
+        r = get_string_property(s, bus, SYSTEMD_UNIT, "ActiveState", &active);
+        if (r < 0)
+                return r;
+        (void) get_pending_job(s, bus, &job);
+        (void) get_trivial_property(s, bus, SYSTEMD_SERVICE, "ExecMainCode", 'i', &code);
+        (void) get_trivial_property(s, bus, SYSTEMD_SERVICE, "ExecMainStatus", 'i', &status);
+        (void) get_string_property(s, bus, SYSTEMD_SERVICE, "Result", &result);
+
+        state = state_from_unit(active, job, code, s->state);
+        if (state == s->state)
+                return 0;
+        s->state = state;
+        s->exit_code = code;
+        s->exit_status = status;
+        free(s->result);
+        s->result = steal_ptr(result);
+        return 1;
+}
+
+static void session_notify_watchers(Session *s) {
+        bool final = session_state_is_final(s->state);
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        size_t kept = 0;
+
+        if (session_build_reply(s, /* with_accounting= */ false, &j) < 0)
+                return;
+        for (size_t i = 0; i < s->n_watchers; i++) {
+                Varlink *l = s->watchers[i];
+
+                if (final || !varlink_call_wants_more(l)) {
+                        (void) varlink_reply(l, j);
+                        varlink_unref(l);
+                } else {
+                        (void) varlink_notify(l, j);
+                        s->watchers[kept++] = l;
+                }
+        }
+        s->n_watchers = kept;
+}
+
+/* Lets systemd collect the unit once we have read how it ended. */
+static void session_release_unit(Session *s) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus *bus;
+
+        if (!s->referenced || manager_get_bus(s->manager, &bus) < 0)
+                return;
+        s->referenced = false;
+        if (sd_bus_call_method(bus, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "Unref", &error, NULL, NULL) < 0)
+                log_debug("Failed to drop reference on %s, ignoring: %s", s->unit, error.message);
+}
+
+/* Follows the unit; a session that has ended is reported, logged and forgotten. */
+static void session_update(Session *s) {
+        int r = session_refresh(s);
+
+        if (r < 0) {
+                /* The unit is gone (collected without our reference, e.g. after a restart). */
+                log_debug_errno(r, "Failed to read state of %s, taking it as ended: %m", s->unit);
+                s->state = SESSION_EXITED;
+        } else if (r == 0)
+                return;
+
+        manager_audit_session(s->manager, s);
+        session_notify_watchers(s);
+        if (session_state_is_final(s->state)) {
+                session_release_unit(s);
+                char path[PATH_MAX];
+                session_state_file(s, path, sizeof path);
+                (void) unlink(path);
+                session_free(s);
+        }
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        session_update(userdata);
+        return 0;
+}
+
+int session_watch_unit(Session *s) {
+        sd_bus *bus;
+        int r;
+
+        r = manager_get_bus(s->manager, &bus);
+        if (r < 0)
+                return r;
+        if (!s->properties_slot) {
+                r = sd_bus_match_signal(bus, &s->properties_slot, SYSTEMD_DEST, s->unit_path,
+                                        "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                        on_properties_changed, s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int session_add_watcher(Session *s, Varlink *link) {
+        Varlink **a = reallocarray(s->watchers, s->n_watchers + 1, sizeof(Varlink *));
+
+        if (!a)
+                return -ENOMEM;
+        s->watchers = a;
+        a[s->n_watchers++] = varlink_ref(link);
+        return 0;
+}
+
+static int append_start_call(Session *s, sd_bus *bus, const UnitProperties *props, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                           "StartTransientUnit");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "ss", s->unit, "fail");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r < 0)
+                return r;
+        r = unit_properties_append(m, props);
+        if (r < 0)
+                return r;
+        /* Keep the unit after it ends until we have read its exit status (as systemd-run --wait
+         * does); systemd drops the reference by itself if the controller goes away. */
+        r = sd_bus_message_append(m, "(sv)", "AddRef", "b", 1);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(m);
+        return 0;
+}
+
+int session_start(Session *s, const SessionPolicy *policy) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(unit_properties_freep) UnitProperties *props = NULL;
+        sd_bus *bus;
+        int r;
+
+        r = session_policy_to_unit_properties(policy, &props);
+        if (r < 0)
+                return r;
+        r = manager_get_bus(s->manager, &bus);
+        if (r < 0)
+                return r;
+        /* Follow the unit before it exists, so no state change is missed. */
+        r = session_watch_unit(s);
+        if (r < 0)
+                return r;
+        r = append_start_call(s, bus, props, &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0) {
+                log_debug("StartTransientUnit(%s) failed: %s", s->unit, error.message);
+                return r;
+        }
+        s->referenced = true;
+        s->state = SESSION_STARTING;
+        return 0;
+}
+
+int session_stop(Session *s) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus *bus;
+        int r;
+
+        r = manager_get_bus(s->manager, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &error, NULL,
+                               "ss", s->unit, "replace");
+        if (r < 0)
+                log_debug("StopUnit(%s) failed: %s", s->unit, error.message);
+        return r;
+}
+
+/* Adds what systemd accounts for the unit; missing values (no IP accounting yet, controller
+ * not enabled) are left out rather than reported as zero. */
+static int add_accounting(Session *s, json_object *j) {
+        static const char *const names[][2] = {
+                { "CPUUsageNSec", "cpu_usage_nsec" },
+                { "MemoryCurrent", "memory_current_bytes" },
+                { "TasksCurrent", "tasks_current" },
+                { "IPIngressBytes", "ip_ingress_bytes" },
+                { "IPEgressBytes", "ip_egress_bytes" },
+        };
+        uint32_t pid = 0;
+        sd_bus *bus;
+        int r;
+
+        r = manager_get_bus(s->manager, &bus);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                uint64_t v;
+                if (get_trivial_property(s, bus, SYSTEMD_SERVICE, names[i][0], 't', &v) >= 0 && v != UINT64_MAX) {
+                        r = json_add_uint64(j, names[i][1], v);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (get_trivial_property(s, bus, SYSTEMD_SERVICE, "MainPID", 'u', &pid) >= 0 && pid > 0)
+                return json_add_int64(j, "main_pid", pid);
+        return 0;
+}
+
+int session_build_json(Session *s, bool with_accounting, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *j = json_object_new_object();
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        r = json_add_string(j, "id", s->id);
+        if (r >= 0)
+                r = json_add_string(j, "unit", s->unit);
+        if (r >= 0)
+                r = json_add_int64(j, "uid", s->uid);
+        if (r >= 0)
+                r = json_add_string(j, "user", s->user);
+        if (r >= 0)
+                r = json_add_string(j, "project", s->project);
+        if (r >= 0)
+                r = json_add_string(j, "workspace", s->workspace);
+        if (r >= 0)
+                r = json_add_string(j, "network", network_policy_to_string(s->network));
+        if (r >= 0)
+                r = json_add_string(j, "state", session_state_to_string(s->state));
+        if (r >= 0)
+                r = json_add_uint64(j, "started_realtime_usec", s->started_realtime);
+        if (r >= 0 && session_state_is_final(s->state)) {
+                r = json_add_string(j, "result", s->result);
+                if (r >= 0)
+                        r = json_add_string(j, "exit", s->exit_code == CLD_EXITED ? "exited" :
+                                                       s->exit_code == CLD_KILLED || s->exit_code == CLD_DUMPED ?
+                                                       "killed" : "none");
+                if (r >= 0)
+                        r = json_add_int64(j, "exit_status", s->exit_status);
+        }
+        if (r >= 0 && with_accounting)
+                r = add_accounting(s, j);
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(j);
+        return 0;
+}
+
+/* What systemd does not keep for us goes to a small file under the runtime directory, so a
+ * restarted controller knows whose session a running unit is. */
+static int session_metadata_json(Session *s, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *j = json_object_new_object();
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        r = json_add_int64(j, "uid", s->uid);
+        if (r >= 0)
+                r = json_add_string(j, "user", s->user);
+        if (r >= 0)
+                r = json_add_string(j, "project", s->project);
+        if (r >= 0)
+                r = json_add_string(j, "workspace", s->workspace);
+        if (r >= 0)
+                r = json_add_string(j, "network", network_policy_to_string(s->network));
+        if (r >= 0)
+                r = json_add_uint64(j, "started_realtime_usec", s->started_realtime);
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(j);
+        return 0;
+}
+
+int session_save(Session *s) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        char path[PATH_MAX], tmp[PATH_MAX + 8];
+        _cleanup_close_ int fd = -EBADF;
+        const char *text;
+        int r;
+
+        r = session_metadata_json(s, &j);
+        if (r < 0)
+                return r;
+        session_state_file(s, path, sizeof path);
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        fd = NEG_ERRNO(open(tmp, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC|O_NOFOLLOW, 0600));
+        if (fd < 0)
+                return fd;
+        text = json_to_string(j);
+        if (write(fd, text, strlen(text)) != (ssize_t) strlen(text)) {
+                r = errno > 0 ? -errno : -EIO;
+                (void) unlink(tmp);
+                return r;
+        }
+        r = NEG_ERRNO(rename(tmp, path));
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+int session_load(Session *s) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        const char *str;
+        char path[PATH_MAX];
+        int64_t uid;
+        size_t n = 0;
+        int r;
+
+        session_state_file(s, path, sizeof path);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        if (getdelim(&text, &n, 0, f) < 0)
+                return -EIO;
+        r = json_parse(text, strlen(text), &j);
+        if (r < 0)
+                return r;
+        if (json_get_int64(j, "uid", &uid) < 0 || uid < 0 || uid > UINT32_MAX - 1)
+                return -EBADMSG;
+        s->uid = (uid_t) uid;
+        if (json_get_string(j, "user", &str) >= 0 && !(s->user = strdup(str)))
+                return -ENOMEM;
+        if (json_get_string(j, "project", &str) >= 0 && !(s->project = strdup(str)))
+                return -ENOMEM;
+        if (json_get_string(j, "workspace", &str) >= 0 && !(s->workspace = strdup(str)))
+                return -ENOMEM;
+        if (json_get_string(j, "network", &str) >= 0)
+                s->network = network_policy_from_string(str);
+        (void) json_get_uint64(j, "started_realtime_usec", &s->started_realtime);
+        return 0;
+}
+
+int session_build_reply(Session *s, bool with_accounting, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *reply = json_object_new_object();
+        json_object *j;
+        int r;
+
+        if (!reply)
+                return -ENOMEM;
+        r = session_build_json(s, with_accounting, &j);
+        if (r >= 0)
+                r = json_add_take(reply, "session", j);
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(reply);
+        return 0;
+}

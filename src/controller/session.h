@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A session as the controller tracks it: one transient unit openmono-session-<id>.service. The
+ * unit is the truth; this object only remembers who asked for it and who is waiting on it, and
+ * follows its state through systemd's PropertiesChanged signals. */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+
+#include "session-policy.h"
+#include "varlink.h"
+
+typedef struct Manager Manager;
+
+typedef enum SessionState {
+        SESSION_STARTING,
+        SESSION_RUNNING,
+        SESSION_STOPPING,
+        SESSION_EXITED,                 /* the main process ended; see exit_code/exit_status */
+        SESSION_FAILED,                 /* systemd could not start or run it */
+        _SESSION_STATE_MAX,
+        _SESSION_STATE_INVALID = -EINVAL,
+} SessionState;
+
+typedef struct Session {
+        Manager *manager;
+        char *id;
+        char *unit;
+        char *unit_path;                /* D-Bus object path of the unit */
+        uid_t uid;
+        char *user;
+        char *project;                  /* NULL for an ad-hoc session on a directory */
+        char *workspace;
+        NetworkPolicy network;
+        uint64_t started_realtime;
+        SessionState state;
+        char *result;                   /* systemd's Result= once the unit has ended */
+        int exit_code;                  /* CLD_EXITED, CLD_KILLED... */
+        int exit_status;
+        bool referenced;                /* we hold a reference (AddRef=) on the unit */
+        sd_bus_slot *properties_slot;
+        sd_bus_slot *job_slot;
+        Varlink **watchers;             /* calls with "more" waiting for state changes */
+        size_t n_watchers;
+} Session;
+
+const char *session_state_to_string(SessionState s);
+SessionState session_state_from_string(const char *s);
+/* True once the session can no longer change state. */
+static inline bool session_state_is_final(SessionState s) {
+        return s == SESSION_EXITED || s == SESSION_FAILED;
+}
+
+/* Creates a session object for id and registers it with m. */
+int session_new(Manager *m, const char *id, Session **ret);
+/* Unregisters and frees the session; watchers get a final reply first. */
+Session *session_free(Session *s);
+DEFINE_PTR_CLEANUP(Session *, session_free);
+
+/* Starts the transient unit for policy, holding a reference on it so its exit status can be
+ * read before systemd collects it. Returns 0 once systemd accepted the job. */
+int session_start(Session *s, const SessionPolicy *policy);
+/* Asks systemd to stop the unit. */
+int session_stop(Session *s);
+/* Starts following the unit's state (also used for sessions found at startup). */
+int session_watch_unit(Session *s);
+/* Adds a link that gets a "continues" reply on every state change and a final one at the end. */
+int session_add_watcher(Session *s, Varlink *link);
+/* Describes the session as JSON: id, unit, user, uid, project, state, ... */
+int session_build_json(Session *s, bool with_accounting, json_object **ret);
+/* The same wrapped as {"session": ...}, the reply of StartSession, GetSession and WatchSession. */
+int session_build_reply(Session *s, bool with_accounting, json_object **ret);
+/* Saves/loads the metadata systemd does not keep, in RUNDIR/sessions/<id>.json. */
+int session_save(Session *s);
+int session_load(Session *s);

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* openmonoctl run: starts a command in a sandboxed session on a directory and, unless detached,
+ * passes our stdin/stdout/stderr to it and waits, so its exit status becomes ours (like
+ * systemd-run --pipe --wait). Ctrl-C or SIGTERM stops the session. */
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "strv.h"
+
+typedef struct RunArgs {
+        const char *workspace;
+        const char *network;
+        char **allow;
+        uint64_t memory_max, tasks_max, runtime_max_usec;
+        int64_t cpu_quota;
+        bool detach;
+        char **command;
+} RunArgs;
+
+typedef struct RunState {
+        char *id;
+        int exit_code;                  /* what openmonoctl exits with */
+        bool done;
+} RunState;
+
+static void run_args_done(RunArgs *a) {
+        strv_free(a->allow);
+        strv_free(a->command);
+}
+
+static void run_help(void) {
+        printf("%s run [OPTIONS...] -w DIR [--] COMMAND [ARGS...]\n\n"
+               "Run COMMAND in a sandboxed session that sees DIR at /workspace.\n\n"
+               "  -w --workspace=DIR      Directory to work in (must be yours)\n"
+               "     --network=POLICY     none, intranet (default), allowlist, internet (admins)\n"
+               "     --allow=CIDR         Extra network to allow (repeatable)\n"
+               "     --memory-max=BYTES   Memory limit\n"
+               "     --tasks-max=N        Process/thread limit\n"
+               "     --cpu-quota=PERCENT  CPU limit (100 = one CPU)\n"
+               "     --runtime-max=SEC    Stop the session after this many seconds\n"
+               "  -d --detach             Do not wait; output goes to the journal\n"
+               "  -h --help               Show this help\n", program_invocation_short_name);
+}
+
+static int parse_u64(const char *s, const char *what, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s || *end || s[0] == '-')
+                return log_error_errno(EINVAL, "Invalid %s: '%s'.", what, s);
+        *ret = v;
+        return 0;
+}
+
+static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
+        enum { ARG_NETWORK = 0x100, ARG_ALLOW, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME };
+        static const struct option options[] = {
+                { "help",        no_argument,       NULL, 'h'         },
+                { "workspace",   required_argument, NULL, 'w'         },
+                { "detach",      no_argument,       NULL, 'd'         },
+                { "network",     required_argument, NULL, ARG_NETWORK },
+                { "allow",       required_argument, NULL, ARG_ALLOW   },
+                { "memory-max",  required_argument, NULL, ARG_MEMORY  },
+                { "tasks-max",   required_argument, NULL, ARG_TASKS   },
+                { "cpu-quota",   required_argument, NULL, ARG_CPU     },
+                { "runtime-max", required_argument, NULL, ARG_RUNTIME },
+                {}
+        };
+        uint64_t v;
+        int c, r = 0;
+
+        optind = 0;
+        while (r >= 0 && (c = getopt_long(argc, argv, "+hw:d", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        run_help();
+                        return 0;
+                case 'w':
+                        a->workspace = optarg;
+                        break;
+                case 'd':
+                        a->detach = true;
+                        break;
+                case ARG_NETWORK:
+                        a->network = optarg;
+                        break;
+                case ARG_ALLOW:
+                        r = strv_extend(&a->allow, optarg);
+                        break;
+                case ARG_MEMORY:
+                        r = parse_u64(optarg, "memory limit", &a->memory_max);
+                        break;
+                case ARG_TASKS:
+                        r = parse_u64(optarg, "tasks limit", &a->tasks_max);
+                        break;
+                case ARG_CPU:
+                        r = parse_u64(optarg, "CPU quota", &v);
+                        a->cpu_quota = (int64_t) v;
+                        break;
+                case ARG_RUNTIME:
+                        r = parse_u64(optarg, "runtime limit", &v);
+                        a->runtime_max_usec = v * 1000000ULL;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (r < 0)
+                return r;
+        if (!a->workspace)
+                return log_error_errno(EINVAL, "No workspace given; use -w DIR.");
+        if (optind >= argc)
+                return log_error_errno(EINVAL, "No command given.");
+        for (int i = optind; i < argc; i++)
+                if (strv_extend(&a->command, argv[i]) < 0)
+                        return log_oom();
+        return 1;
+}
+
+static int build_start_parameters(const RunArgs *a, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
+        json_object *cmd = json_object_new_array(), *allow = json_object_new_array();
+        int r;
+
+        if (!p || !cmd || !allow) {
+                json_object_put(cmd);
+                json_object_put(allow);
+                return -ENOMEM;
+        }
+        STRV_FOREACH(s, a->command)
+                json_object_array_add(cmd, json_object_new_string(*s));
+        STRV_FOREACH(s, a->allow)
+                json_object_array_add(allow, json_object_new_string(*s));
+        r = json_add_take(p, "command", cmd);
+        if (r >= 0)
+                r = json_add_take(p, "allow", allow);
+        if (r >= 0 && a->network)
+                r = json_add_string(p, "network", a->network);
+        if (r >= 0)
+                r = json_add_string(p, "stdio", a->detach ? "journal" : "inherit");
+        if (r >= 0 && a->memory_max > 0)
+                r = json_add_uint64(p, "memory_max", a->memory_max);
+        if (r >= 0 && a->tasks_max > 0)
+                r = json_add_uint64(p, "tasks_max", a->tasks_max);
+        if (r >= 0 && a->cpu_quota > 0)
+                r = json_add_int64(p, "cpu_quota_percent", a->cpu_quota);
+        if (r >= 0 && a->runtime_max_usec > 0)
+                r = json_add_uint64(p, "runtime_max_usec", a->runtime_max_usec);
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(p);
+        return 0;
+}
+
+/* Passes the workspace (fd 0 of the call) and, when attached, our stdio (fds 1-3). The
+ * controller checks ownership on the fd, never on the path string. */
+static int push_fds(Varlink *link, const RunArgs *a) {
+        int fd, r;
+
+        fd = open(a->workspace, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open workspace '%s': %m", a->workspace);
+        r = varlink_push_fd(link, fd);
+        for (int i = 0; r >= 0 && !a->detach && i < 3; i++) {
+                fd = fcntl(i, F_DUPFD_CLOEXEC, 3);
+                r = fd < 0 ? log_error_errno(errno, "Cannot pass fd %i: %m", i) : varlink_push_fd(link, fd);
+        }
+        return r;
+}
+
+/* The exit code of a finished session: the command's own status, 128+signal if it was killed
+ * (as shells report it), 1 if it never ran. */
+static int session_exit_code(json_object *session) {
+        const char *exit = NULL;
+        int64_t status = 1;
+
+        (void) json_get_string(session, "exit", &exit);
+        (void) json_get_int64(session, "exit_status", &status);
+        if (streq_ptr(exit, "exited"))
+                return (int) status;
+        if (streq_ptr(exit, "killed"))
+                return 128 + (int) status;
+        return EXIT_FAILURE;
+}
+
+static int on_start_reply(Varlink *link, json_object *params, const char *error_id, bool continues,
+                          void *userdata) {
+        RunState *st = userdata;
+        json_object *session = NULL;
+        const char *id, *state = NULL, *result = NULL;
+
+        if (error_id) {
+                const char *message = NULL;
+                (void) json_get_string(params, "message", &message);
+                log_error("%s", message ?: error_id);
+                st->exit_code = streq(error_id, "io.openmono.Manager.PermissionDenied") ? EXIT_DENIED : EXIT_FAILURE;
+                st->done = true;
+                return 0;
+        }
+        (void) json_get_object(params, "session", &session);
+        if (!st->id && json_get_string(session, "id", &id) >= 0)
+                st->id = strdup(id);
+        (void) json_get_string(session, "state", &state);
+        if (continues)
+                return 0;
+
+        st->done = true;
+        st->exit_code = session_exit_code(session);
+        (void) json_get_string(session, "result", &result);
+        if (streq_ptr(state, "failed"))
+                log_error("Session %s failed to start (%s); see: journalctl -u openmono-session-%s.service",
+                          strna(st->id), strna(result), strna(st->id));
+        return 0;
+}
+
+/* Asks the controller, on a second connection, to stop the session we are waiting for. */
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        _cleanup_(varlink_unrefp) Varlink *link = NULL;
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
+        RunState *st = userdata;
+
+        if (!st->id || !p || ctl_connect(&link) < 0)
+                return sd_event_exit(sd_event_source_get_event(s), 0);
+        (void) json_add_string(p, "id", st->id);
+        log_info("Stopping session %s...", st->id);
+        (void) ctl_call(link, "io.openmono.Manager.StopSession", p, NULL);
+        return 0;
+}
+
+static int wait_for_session(Varlink *link, json_object *params, RunState *st) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = sd_event_new(&e);
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGINT, on_signal, st);
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGTERM, on_signal, st);
+        if (r >= 0)
+                r = varlink_attach_event(link, e, 0);
+        if (r >= 0)
+                r = varlink_invoke(link, "io.openmono.Manager.StartSession", params, true, on_start_reply, st);
+        if (r < 0)
+                return log_error_errno(r, "Failed to wait for the session: %m");
+
+        while (!st->done && varlink_is_connected(link)) {
+                r = sd_event_run(e, UINT64_MAX);
+                if (r < 0)
+                        return log_error_errno(r, "Event loop failed: %m");
+        }
+        if (!st->done)
+                return log_error_errno(ECONNRESET, "Lost the connection to the controller; the session may still run.");
+        return 0;
+}
+
+int verb_run(int argc, char *argv[]) {
+        _cleanup_(varlink_unrefp) Varlink *link = NULL;
+        _cleanup_(json_object_putp) json_object *params = NULL;
+        _cleanup_(run_args_done) RunArgs a = {};
+        RunState st = { .exit_code = EXIT_FAILURE };
+        json_object *reply, *session = NULL;
+        const char *id = NULL;
+        int r;
+
+        r = parse_run_argv(argc, argv, &a);
+        if (r <= 0)
+                return r;
+        r = build_start_parameters(&a, &params);
+        if (r < 0)
+                return log_oom();
+        r = ctl_connect(&link);
+        if (r < 0)
+                return r;
+        r = push_fds(link, &a);
+        if (r < 0)
+                return r;
+
+        if (a.detach) {
+                r = ctl_call(link, "io.openmono.Manager.StartSession", params, &reply);
+                if (r < 0)
+                        return r;
+                (void) json_get_object(reply, "session", &session);
+                (void) json_get_string(session, "id", &id);
+                if (arg_json)
+                        ctl_print_json(session);
+                else
+                        printf("%s\n", strna(id));
+                return 0;
+        }
+
+        r = wait_for_session(link, params, &st);
+        free(st.id);
+        if (r < 0)
+                return r;
+        /* The command's own exit status is ours; negative values would be taken for errors. */
+        return st.exit_code == 0 ? 0 : CTL_EXIT_STATUS(st.exit_code);
+}
