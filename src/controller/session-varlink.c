@@ -217,11 +217,18 @@ static int new_session_id(char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* A terminal type is passed on as $TERM: a short name, nothing a shell would interpret. */
+static bool term_is_valid(const char *t) {
+        size_t n = strlen(t);
+
+        return n > 0 && n <= 64 && strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+_-") == n;
+}
+
 /* Everything StartSession reads from its parameters and fds, into p. On a bad parameter,
  * returns -EINVAL and names it in *ret_bad. */
 static int parse_start(Varlink *l, json_object *params, SessionPolicy *p, int *ret_workspace_fd,
                        const char **ret_bad) {
-        const char *network = NULL, *stdio = "journal";
+        const char *network = NULL, *stdio = "journal", *term = NULL;
         int r;
 
         *ret_bad = "command";
@@ -238,6 +245,10 @@ static int parse_start(Varlink *l, json_object *params, SessionPolicy *p, int *r
         r = parse_limits(params, p, ret_bad);
         if (r < 0)
                 return r;
+        *ret_bad = "term";
+        r = json_get_string(params, "term", &term);
+        if (r == -EINVAL || (r >= 0 && (!term_is_valid(term) || strv_extendf(&p->environment, "TERM=%s", term) < 0)))
+                return -EINVAL;
         *ret_bad = "stdio";
         if (json_get_string(params, "stdio", &stdio) == -EINVAL)
                 return -EINVAL;
@@ -397,7 +408,8 @@ static const char session_interface_methods[] =
         "# output goes to the journal. With \"more\", a reply follows every state change and the\n"
         "# last one carries the exit status.\n"
         "method StartSession(command: []string, network: ?string, allow: ?[]string, stdio: ?string,"
-        " memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int, runtime_max_usec: ?int) -> (session: Session)\n"
+        " memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int, runtime_max_usec: ?int, term: ?string)"
+        " -> (session: Session)\n"
         "method ListSessions() -> (sessions: []Session)\n"
         "method GetSession(id: string) -> (session: Session)\n"
         "method StopSession(id: string) -> ()\n"

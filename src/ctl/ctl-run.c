@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "pty-forward.h"
 #include "strv.h"
 
 typedef struct RunArgs {
@@ -22,11 +23,13 @@ typedef struct RunArgs {
         uint64_t memory_max, tasks_max, runtime_max_usec;
         int64_t cpu_quota;
         bool detach;
+        bool pipe;                      /* pass our fds even on a terminal */
         char **command;
 } RunArgs;
 
 typedef struct RunState {
         char *id;
+        int pty_master;                 /* -EBADF when stdio is passed as it is */
         int exit_code;                  /* what openmonoctl exits with */
         bool done;
 } RunState;
@@ -47,6 +50,7 @@ static void run_help(void) {
                "     --cpu-quota=PERCENT  CPU limit (100 = one CPU)\n"
                "     --runtime-max=SEC    Stop the session after this many seconds\n"
                "  -d --detach             Do not wait; output goes to the journal\n"
+               "  -P --pipe               Pass stdin/stdout/stderr even on a terminal\n"
                "  -h --help               Show this help\n", program_invocation_short_name);
 }
 
@@ -68,6 +72,7 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 { "help",        no_argument,       NULL, 'h'         },
                 { "workspace",   required_argument, NULL, 'w'         },
                 { "detach",      no_argument,       NULL, 'd'         },
+                { "pipe",        no_argument,       NULL, 'P'         },
                 { "network",     required_argument, NULL, ARG_NETWORK },
                 { "allow",       required_argument, NULL, ARG_ALLOW   },
                 { "memory-max",  required_argument, NULL, ARG_MEMORY  },
@@ -80,7 +85,7 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
         int c, r = 0;
 
         optind = 0;
-        while (r >= 0 && (c = getopt_long(argc, argv, "+hw:d", options, NULL)) >= 0)
+        while (r >= 0 && (c = getopt_long(argc, argv, "+hw:dP", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         run_help();
@@ -90,6 +95,9 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                         break;
                 case 'd':
                         a->detach = true;
+                        break;
+                case 'P':
+                        a->pipe = true;
                         break;
                 case ARG_NETWORK:
                         a->network = optarg;
@@ -118,8 +126,6 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 return r;
         if (!a->workspace)
                 return log_error_errno(EINVAL, "No workspace given; use -w DIR.");
-        if (optind >= argc)
-                return log_error_errno(EINVAL, "No command given.");
         for (int i = optind; i < argc; i++)
                 if (strv_extend(&a->command, argv[i]) < 0)
                         return log_oom();
@@ -155,6 +161,8 @@ static int build_start_parameters(const RunArgs *a, json_object **ret) {
                 r = json_add_int64(p, "cpu_quota_percent", a->cpu_quota);
         if (r >= 0 && a->runtime_max_usec > 0)
                 r = json_add_uint64(p, "runtime_max_usec", a->runtime_max_usec);
+        if (r >= 0 && getenv("TERM") && isatty(STDOUT_FILENO))
+                r = json_add_string(p, "term", getenv("TERM"));
         if (r < 0)
                 return r;
         *ret = steal_ptr(p);
@@ -163,15 +171,24 @@ static int build_start_parameters(const RunArgs *a, json_object **ret) {
 
 /* Passes the workspace (fd 0 of the call) and, when attached, our stdio (fds 1-3). The
  * controller checks ownership on the fd, never on the path string. */
-static int push_fds(Varlink *link, const RunArgs *a) {
+static int push_fds(Varlink *link, const RunArgs *a, RunState *st) {
+        _cleanup_close_ int peer = -EBADF;
         int fd, r;
 
         fd = open(a->workspace, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(errno, "Cannot open workspace '%s': %m", a->workspace);
         r = varlink_push_fd(link, fd);
-        for (int i = 0; r >= 0 && !a->detach && i < 3; i++) {
-                fd = fcntl(i, F_DUPFD_CLOEXEC, 3);
+        if (r < 0 || a->detach)
+                return r;
+        /* On a terminal the session gets a pty of its own, as with systemd-run --pty. */
+        if (!a->pipe && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+                r = pty_open(&st->pty_master, &peer);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to allocate a terminal: %m");
+        }
+        for (int i = 0; r >= 0 && i < 3; i++) {
+                fd = fcntl(peer >= 0 ? peer : i, F_DUPFD_CLOEXEC, 3);
                 r = fd < 0 ? log_error_errno(errno, "Cannot pass fd %i: %m", i) : varlink_push_fd(link, fd);
         }
         return r;
@@ -238,6 +255,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 static int wait_for_session(Varlink *link, json_object *params, RunState *st) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(pty_forward_freep) PtyForward *pty = NULL;
         sigset_t mask;
         int r;
 
@@ -251,6 +269,8 @@ static int wait_for_session(Varlink *link, json_object *params, RunState *st) {
                 r = sd_event_add_signal(e, NULL, SIGINT, on_signal, st);
         if (r >= 0)
                 r = sd_event_add_signal(e, NULL, SIGTERM, on_signal, st);
+        if (r >= 0 && st->pty_master >= 0)
+                r = pty_forward_new(e, steal_fd(st->pty_master), &pty);
         if (r >= 0)
                 r = varlink_attach_event(link, e, 0);
         if (r >= 0)
@@ -268,29 +288,28 @@ static int wait_for_session(Varlink *link, json_object *params, RunState *st) {
         return 0;
 }
 
-int verb_run(int argc, char *argv[]) {
+/* Runs a's command in a session and waits for it unless detached. */
+static int run_session(RunArgs *a) {
         _cleanup_(varlink_unrefp) Varlink *link = NULL;
         _cleanup_(json_object_putp) json_object *params = NULL;
-        _cleanup_(run_args_done) RunArgs a = {};
-        RunState st = { .exit_code = EXIT_FAILURE };
+        RunState st = { .exit_code = EXIT_FAILURE, .pty_master = -EBADF };
         json_object *reply, *session = NULL;
         const char *id = NULL;
         int r;
 
-        r = parse_run_argv(argc, argv, &a);
-        if (r <= 0)
-                return r;
-        r = build_start_parameters(&a, &params);
+        r = build_start_parameters(a, &params);
         if (r < 0)
                 return log_oom();
         r = ctl_connect(&link);
         if (r < 0)
                 return r;
-        r = push_fds(link, &a);
-        if (r < 0)
+        r = push_fds(link, a, &st);
+        if (r < 0) {
+                safe_close(st.pty_master);
                 return r;
+        }
 
-        if (a.detach) {
+        if (a->detach) {
                 r = ctl_call(link, "io.openmono.Manager.StartSession", params, &reply);
                 if (r < 0)
                         return r;
@@ -305,8 +324,39 @@ int verb_run(int argc, char *argv[]) {
 
         r = wait_for_session(link, params, &st);
         free(st.id);
+        safe_close(st.pty_master);
         if (r < 0)
                 return r;
         /* The command's own exit status is ours; negative values would be taken for errors. */
         return st.exit_code == 0 ? 0 : CTL_EXIT_STATUS(st.exit_code);
+}
+
+int verb_run(int argc, char *argv[]) {
+        _cleanup_(run_args_done) RunArgs a = {};
+        int r;
+
+        r = parse_run_argv(argc, argv, &a);
+        if (r <= 0)
+                return r;
+        if (strv_length(a.command) == 0)
+                return log_error_errno(EINVAL, "No command given.");
+        return run_session(&a);
+}
+
+/* openmonoctl shell: an interactive login shell in a session. */
+int verb_shell(int argc, char *argv[]) {
+        _cleanup_(run_args_done) RunArgs a = {};
+        int r;
+
+        r = parse_run_argv(argc, argv, &a);
+        if (r <= 0)
+                return r;
+        if (strv_length(a.command) > 0)
+                return log_error_errno(EINVAL, "'shell' takes no command; use 'run' for that.");
+        if (a.detach)
+                return log_error_errno(EINVAL, "An interactive shell cannot be detached.");
+        r = strv_extend(&a.command, access("/bin/bash", X_OK) >= 0 ? "/bin/bash" : "/bin/sh");
+        if (r < 0)
+                return log_oom();
+        return run_session(&a);
 }

@@ -37,4 +37,5 @@ const char *ctl_format_duration(char *buf, size_t n, uint64_t usec);
 
 int verb_status(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
+int verb_shell(int argc, char *argv[]);
 int verb_session(int argc, char *argv[]);

@@ -17,6 +17,7 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "status",  verb_status,  "Show the controller's state and who you are to it" },
         { "run",     verb_run,     "Run a command in a sandboxed session on a directory" },
+        { "shell",   verb_shell,   "Open an interactive shell in a sandboxed session" },
         { "session", verb_session, "List, show, stop sessions and read their logs" },
 };
 

@@ -514,6 +514,10 @@ static int build_privileges(const SessionPolicy *p, UnitProperties *u) {
         /* MemoryDenyWriteExecute= is deliberately not set: it breaks every JIT the agent may run
          * (node, java, pypy, LuaJIT, PCRE2's JIT in grep -P). */
         r = add_switches(u, switches);
+        /* A user namespace that maps only root and the session's own user: other users' files and
+         * processes show up as "nobody", and capabilities inside it mean nothing on the host. */
+        if (r >= 0)
+                r = unit_properties_add_boolean(u, "PrivateUsers", true);
         /* Empty sets: the bus takes the capability mask and, for namespaces, the allowed set. */
         if (r >= 0)
                 r = unit_properties_add_uint64(u, "CapabilityBoundingSet", 0);
