@@ -306,6 +306,11 @@ static int prepare_identity(Manager *m, SessionPolicy *p, const struct ucred *u)
         r = project_from_workspace(p->workspace, &p->project);
         if (r < 0)
                 return r;
+        /* The real home is hidden; tools that keep caches and settings under $HOME get the
+         * persistent per-user storage instead. */
+        r = strv_extend(&p->environment, "HOME=" SESSION_STORAGE_DIR);
+        if (r < 0)
+                return r;
         return manager_ensure_storage(m, u->uid, u->gid, &p->storage);
 }
 
@@ -357,6 +362,11 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
+        /* A sandbox running as root is no sandbox: root works through projects with a dynamic
+         * user instead. */
+        if (u.uid == 0)
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
+                                      "Sessions cannot run as root; run as the user who owns the workspace.");
         r = workspace_verify_fd(workspace_fd, u.uid, &p->workspace);
         if (r < 0)
                 return reply_bad_workspace(l, r);

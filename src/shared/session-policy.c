@@ -294,7 +294,8 @@ static int validate_exec(const SessionPolicy *p) {
                 if (!env_assignment_is_valid(*e))
                         return -EINVAL;
         for (size_t i = 0; i < p->n_credentials; i++)
-                if (!credential_name_is_valid(p->credentials[i].name) || !path_is_safe(p->credentials[i].path))
+                if (!credential_name_is_valid(p->credentials[i].name) ||
+                    !path_is_safe(p->credentials[i].path))
                         return -EINVAL;
         if (p->stdio < 0 || p->stdio >= _SESSION_STDIO_MAX)
                 return -EINVAL;
@@ -378,8 +379,8 @@ static int build_identity(const SessionPolicy *p, UnitProperties *u) {
                 return unit_properties_add_string(u, "Group", group);
         }
 
-        /* A stable name gives a stable UID (systemd hashes the name), so the project's state
-         * directory keeps its owner from one session to the next. */
+        /* A stable name gives a stable UID (systemd derives it from the name), so the project's
+         * state directory keeps its owner from one session to the next. */
         if (asprintf(&user, "om-%s", p->project) < 0 ||
             asprintf(&state, SESSION_STATE_SUBDIR "/%s", p->project) < 0)
                 return -ENOMEM;
@@ -399,11 +400,13 @@ static int build_identity(const SessionPolicy *p, UnitProperties *u) {
 static const char *const inaccessible_paths[] = {
         "-/run/dbus/system_bus_socket",
         "-/var/run/dbus",                       /* a real directory where /var/run is no symlink */
-        "-/run/systemd/private",                /* PID 1's own bus, unauthenticated for root */
+        "-/run/systemd/private",                /* PID 1's private bus, which skips polkit */
         "-/run/systemd/transient",              /* unit files of every transient unit */
         "-/run/openmono/io.openmono.Manager",   /* the controller */
         "-/run/openmono/credentials",           /* staged secrets of every session */
         "-/var/lib/openmono",                   /* the controller's state and secret store */
+        "-/run/docker.sock",                    /* root-equivalent for members of group docker */
+        "-/var/run/docker.sock",
         NULL,
 };
 
@@ -431,7 +434,9 @@ static int build_filesystem(const SessionPolicy *p, UnitProperties *u) {
         if (r >= 0 && p->storage)
                 r = unit_properties_add_bind_path(u, "BindPaths", p->storage, SESSION_STORAGE_DIR, false);
         /* The model is reached only through this socket; a path socket works even without a
-         * network. '-': a gateway that is not installed must not keep sessions from starting. */
+         * network. '-': a gateway that is not installed must not keep sessions from starting.
+         * The bind pins the socket's inode, which stays the same as long as openmono-gatewayd.socket
+         * owns it, across restarts of the gateway itself. */
         if (r >= 0 && p->inference_socket)
                 r = unit_properties_add_bind_path(u, "BindReadOnlyPaths", p->inference_socket,
                                                   p->inference_socket, true);
@@ -472,8 +477,9 @@ static int add_cidrs(UnitProperties *u, const char *name, char *const *cidrs) {
 
 static int build_network(const SessionPolicy *p, UnitProperties *u) {
         static char *const any[] = { (char *) "0.0.0.0/0", (char *) "::/0", NULL };
-        static char *const unix_only[] = { (char *) "AF_UNIX", NULL };
-        static char *const ip_families[] = { (char *) "AF_UNIX", (char *) "AF_INET", (char *) "AF_INET6", NULL };
+        static char *const ip_families[] = {
+                (char *) "AF_UNIX", (char *) "AF_INET", (char *) "AF_INET6", NULL,
+        };
         int r = 0;
 
         if (p->network == NETWORK_POLICY_NONE)
@@ -486,10 +492,11 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
                 if (r >= 0)
                         r = add_cidrs(u, "IPAddressAllow", p->allowed_cidrs);
         }
-        /* No AF_NETLINK, AF_PACKET or others: the IP filters above see AF_INET/AF_INET6 only. */
+        /* No AF_NETLINK, AF_PACKET or others: the IP filters above see AF_INET/AF_INET6 only.
+         * Under PrivateNetwork= IP stays allowed: it reaches only the session's own loopback,
+         * where test suites start their local servers. */
         if (r >= 0)
-                r = unit_properties_add_name_list(u, "RestrictAddressFamilies", true,
-                                                  p->network == NETWORK_POLICY_NONE ? unix_only : ip_families);
+                r = unit_properties_add_name_list(u, "RestrictAddressFamilies", true, ip_families);
         /* Per-session traffic counters for the audit trail and for spotting exfiltration. */
         if (r >= 0)
                 r = unit_properties_add_boolean(u, "IPAccounting", true);
@@ -549,7 +556,8 @@ static int build_limits(const SessionPolicy *p, UnitProperties *u) {
                 r = unit_properties_add_uint64(u, "MemoryMax", p->memory_max);
         /* CPUQuota=100% is 1 s of CPU time per second. */
         if (r >= 0 && p->cpu_quota_percent > 0)
-                r = unit_properties_add_uint64(u, "CPUQuotaPerSecUSec", (uint64_t) p->cpu_quota_percent * 10000);
+                r = unit_properties_add_uint64(u, "CPUQuotaPerSecUSec",
+                                               (uint64_t) p->cpu_quota_percent * 10000);
         if (r >= 0 && p->tasks_max != UINT64_MAX)
                 r = unit_properties_add_uint64(u, "TasksMax", p->tasks_max);
         if (r >= 0 && p->runtime_max_usec != UINT64_MAX)

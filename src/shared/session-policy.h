@@ -32,7 +32,7 @@ typedef struct UnitProperties UnitProperties;
 
 typedef enum SessionIdentity {
         SESSION_IDENTITY_OWNER,         /* User=<owner>: files in the workspace belong to the owner */
-        SESSION_IDENTITY_DYNAMIC,       /* DynamicUser=yes, User=om-<project>, workspace in StateDirectory= */
+        SESSION_IDENTITY_DYNAMIC,       /* DynamicUser=yes, User=om-<project>, StateDirectory= workspace */
         _SESSION_IDENTITY_MAX,
         _SESSION_IDENTITY_INVALID = -EINVAL,
 } SessionIdentity;

@@ -475,7 +475,9 @@ static int append_credentials(sd_bus_message *m, const UnitProperty *p) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < p->credentials.n_items; i++) {
-                r = sd_bus_message_append(m, "(ss)", p->credentials.items[i].name, p->credentials.items[i].path);
+                const UnitCredential *c = &p->credentials.items[i];
+
+                r = sd_bus_message_append(m, "(ss)", c->name, c->path);
                 if (r < 0)
                         return r;
         }
@@ -537,7 +539,7 @@ int unit_properties_append(sd_bus_message *m, const UnitProperties *props) {
         return 0;
 }
 
-/* systemd-run reads each "-p Name=value" with the same parser as unit files. The helpers below
+/* systemd-run reads each "-p Name=value" with the same parser as unit files. The functions below
  * write values in that syntax; they refuse what it cannot carry rather than change the meaning. */
 
 static bool string_has_cc(const char *s) {

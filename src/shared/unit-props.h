@@ -132,6 +132,8 @@ int unit_properties_append(sd_bus_message *m, const UnitProperties *props);
 /* Renders the properties as arguments for systemd-run (252) with the same meaning: "-p", "Name=value"
  * pairs, "--pipe" for stdio fds (systemd-run then passes its own stdin, stdout and stderr), and
  * the command last after "--", so callers put their own options (--wait, --unit=) before these.
- * Returns 0 and a new strv in *ret, -EINVAL for a value systemd-run cannot express (a control
- * character in a string, a name list entry with a space), or -ENOMEM. */
+ * Returns 0 and a new strv in *ret, -EINVAL for anything systemd-run cannot express with the same
+ * meaning (control characters, a name list entry that needs quoting, a capability or namespace set
+ * other than the empty one, an exec property other than one ExecStart=, an fd that is not stdio),
+ * or -ENOMEM. */
 int unit_properties_to_run_args(const UnitProperties *props, char ***ret);

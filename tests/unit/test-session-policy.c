@@ -18,6 +18,9 @@
 #include "strv.h"
 #include "unit-props.h"
 
+#define _cleanup_policy_ _cleanup_(session_policy_freep)
+#define _cleanup_props_ _cleanup_(unit_properties_freep)
+
 #define WORKSPACE "/home/alice/src/app"
 
 static SessionPolicy *make_policy(NetworkPolicy network, SessionIdentity identity) {
@@ -146,8 +149,8 @@ static void test_cidr(void **state) {
 }
 
 static void test_network_none(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p);
         const UnitProperty *f;
 
         assert_switch(u, "PrivateNetwork");
@@ -155,7 +158,8 @@ static void test_network_none(void **state) {
         assert_null(unit_properties_find(u, "IPAddressAllow"));
         f = find_typed(u, "RestrictAddressFamilies", UNIT_PROPERTY_NAME_LIST);
         assert_true(f->name_list.allow);
-        assert_strv_equal(f->name_list.names, (const char *[]) { "AF_UNIX", NULL });
+        /* IP stays allowed: under PrivateNetwork= it reaches only the session's own loopback. */
+        assert_strv_equal(f->name_list.names, (const char *[]) { "AF_UNIX", "AF_INET", "AF_INET6", NULL });
         assert_switch(u, "IPAccounting");
         /* The gateway socket is a path socket and is bound in even without a network. */
         assert_non_null(unit_properties_find(u, "BindReadOnlyPaths"));
@@ -182,15 +186,17 @@ static bool ip_list_covers(char **l, const char *address) {
 }
 
 static void test_network_intranet(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
-        _cleanup_(unit_properties_freep) UnitProperties *extra = NULL;
-        _cleanup_strv_free_ char **deny = ip_list(u, "IPAddressDeny"), **allow = ip_list(u, "IPAddressAllow");
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p);
+        _cleanup_props_ UnitProperties *extra = NULL;
+        _cleanup_strv_free_ char **deny = ip_list(u, "IPAddressDeny");
+        _cleanup_strv_free_ char **allow = ip_list(u, "IPAddressAllow");
         _cleanup_strv_free_ char **allow_extra = NULL;
         const UnitProperty *f;
 
         assert_strv_equal(deny, (const char *[]) { "0.0.0.0/0", "::/0", NULL });
-        assert_strv_equal(allow, (const char *[]) { "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", NULL });
+        assert_strv_equal(allow, (const char *[]) {
+                "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", NULL });
         /* The host's loopback reaches every local daemon: not part of "intranet". */
         assert_false(ip_list_covers(allow, "127.0.0.1"));
         assert_false(ip_list_covers(allow, "127.0.0.0/8"));
@@ -209,13 +215,14 @@ static void test_network_intranet(void **state) {
         assert_int_equal(strv_extend(&p->allowed_cidrs, "2001:db8::/32"), 0);
         extra = build(p);
         allow_extra = ip_list(extra, "IPAddressAllow");
-        assert_strv_equal(allow_extra, (const char *[]) { "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                          "fc00::/7", "100.64.0.0/10", "2001:db8::/32", NULL });
+        assert_strv_equal(allow_extra, (const char *[]) {
+                "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+                "100.64.0.0/10", "2001:db8::/32", NULL });
 }
 
 static void test_network_internet(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTERNET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTERNET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p);
         const UnitProperty *f;
 
         assert_null(unit_properties_find(u, "IPAddressDeny"));
@@ -227,8 +234,8 @@ static void test_network_internet(void **state) {
 }
 
 static void test_network_allowlist(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_ALLOWLIST, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = NULL;
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_ALLOWLIST, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = NULL;
         _cleanup_strv_free_ char **deny = NULL, **allow = NULL;
 
         assert_int_equal(strv_extend(&p->allowed_cidrs, "2001:db8::/48"), 0);
@@ -249,8 +256,8 @@ static void test_network_allowlist(void **state) {
 }
 
 static void test_identity_owner(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p);
         const UnitProperty *b;
         UnitProperties *none = NULL;
 
@@ -281,8 +288,8 @@ static void test_identity_owner(void **state) {
 }
 
 static void test_identity_dynamic(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_DYNAMIC);
-        _cleanup_(unit_properties_freep) UnitProperties *u = NULL;
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_DYNAMIC);
+        _cleanup_props_ UnitProperties *u = NULL;
         const UnitProperty *b;
         UnitProperties *none = NULL;
 
@@ -304,8 +311,8 @@ static void test_identity_dynamic(void **state) {
 }
 
 static void test_filesystem(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p), *bare = NULL;
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p), *bare = NULL;
         const UnitProperty *b;
 
         assert_string_prop(u, "ProtectSystem", "strict");
@@ -339,8 +346,8 @@ static void test_filesystem(void **state) {
 }
 
 static void test_inaccessible_paths(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_DYNAMIC);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_DYNAMIC);
+        _cleanup_props_ UnitProperties *u = build(p);
         const UnitProperty *i = find_typed(u, "InaccessiblePaths", UNIT_PROPERTY_STRV);
 
         assert_strv_equal(i->strv, (const char *[]) {
@@ -351,6 +358,8 @@ static void test_inaccessible_paths(void **state) {
                 "-/run/openmono/io.openmono.Manager",
                 "-/run/openmono/credentials",
                 "-/var/lib/openmono",
+                "-/run/docker.sock",
+                "-/var/run/docker.sock",
                 NULL,
         });
         /* Hiding /run/systemd as a whole makes units fail with 226/NAMESPACE, and the journal
@@ -366,10 +375,10 @@ static void test_privileges(void **state) {
         static const char *const switches[] = {
                 "NoNewPrivileges", "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
                 "ProtectControlGroups", "ProtectClock", "ProtectHostname", "LockPersonality",
-                "RestrictSUIDSGID", "RestrictRealtime", "RemoveIPC",
+                "RestrictSUIDSGID", "RestrictRealtime", "RemoveIPC", "PrivateUsers",
         };
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p);
         const UnitProperty *f = NULL;
         size_t n = 0;
 
@@ -397,7 +406,8 @@ static void test_privileges(void **state) {
                         assert_strv_equal(f->name_list.names, (const char *[]) { "@system-service", NULL });
                 } else {
                         assert_false(f->name_list.allow);
-                        assert_strv_equal(f->name_list.names, (const char *[]) { "@privileged", "@resources", NULL });
+                        assert_strv_equal(f->name_list.names,
+                                          (const char *[]) { "@privileged", "@resources", NULL });
                 }
         }
 }
@@ -414,9 +424,9 @@ static void test_slice_names(void **state) {
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                _cleanup_(session_policy_freep) SessionPolicy *p =
+                _cleanup_policy_ SessionPolicy *p =
                         make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-                _cleanup_(unit_properties_freep) UnitProperties *u = NULL;
+                _cleanup_props_ UnitProperties *u = NULL;
                 _cleanup_free_ char *s = NULL;
 
                 assert_int_equal(session_slice_name(cases[i].uid, &s), 0);
@@ -441,14 +451,15 @@ static void test_unit_name(void **state) {
 }
 
 static void test_limits(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p), *q = NULL, *none = NULL;
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p), *q = NULL, *none = NULL;
         UnitProperties *bad = NULL;
 
         /* Defaults of session_policy_new(). */
         assert_int_equal(find_typed(u, "MemoryMax", UNIT_PROPERTY_UINT64)->uint64, UINT64_C(4) << 30);
         assert_int_equal(find_typed(u, "TasksMax", UNIT_PROPERTY_UINT64)->uint64, 512);
-        assert_int_equal(find_typed(u, "RuntimeMaxUSec", UNIT_PROPERTY_UINT64)->uint64, UINT64_C(14400000000));
+        assert_int_equal(find_typed(u, "RuntimeMaxUSec", UNIT_PROPERTY_UINT64)->uint64,
+                         UINT64_C(14400000000));
         assert_int_equal(find_typed(u, "IOWeight", UNIT_PROPERTY_UINT64)->uint64, 50);
         assert_null(unit_properties_find(u, "CPUQuotaPerSecUSec"));
         assert_null(unit_properties_find(u, "CPUQuota"));
@@ -480,11 +491,12 @@ static void test_limits(void **state) {
 
 static void test_credentials(void **state) {
         static const char *const never[] = { "SetCredential", "SetCredentialEncrypted" };
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = NULL;
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = NULL;
         const UnitProperty *c;
 
-        assert_int_equal(session_policy_add_credential(p, "github-token", "/run/openmono/credentials/s1/github-token"), 0);
+        assert_int_equal(session_policy_add_credential(p, "github-token",
+                                                       "/run/openmono/credentials/s1/github-token"), 0);
         assert_int_equal(session_policy_add_credential(p, "npmrc", "/run/openmono/credentials/s1/npmrc"), 0);
         assert_int_equal(session_policy_add_credential(p, "a/b", "/run/x"), -EINVAL);
         assert_int_equal(session_policy_add_credential(p, "a:b", "/run/x"), -EINVAL);
@@ -504,10 +516,10 @@ static void test_credentials(void **state) {
 
         for (NetworkPolicy n = 0; n < _NETWORK_POLICY_MAX; n++)
                 for (SessionIdentity i = 0; i < _SESSION_IDENTITY_MAX; i++) {
-                        _cleanup_(session_policy_freep) SessionPolicy *q = make_policy(n, i);
-                        _cleanup_(unit_properties_freep) UnitProperties *v = NULL;
+                        _cleanup_policy_ SessionPolicy *q = make_policy(n, i);
+                        _cleanup_props_ UnitProperties *v = NULL;
 
-                        assert_int_equal(session_policy_add_credential(q, "k", "/run/openmono/credentials/k"), 0);
+                        assert_int_equal(session_policy_add_credential(q, "k", "/run/x/k"), 0);
                         v = build(q);
                         for (size_t k = 0; k < ELEMENTSOF(never); k++)
                                 assert_null(unit_properties_find(v, never[k]));
@@ -517,8 +529,8 @@ static void test_credentials(void **state) {
 }
 
 static void test_exec(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p);
         const UnitProperty *e = find_typed(u, "ExecStart", UNIT_PROPERTY_EXEC);
         UnitProperties *bad = NULL;
 
@@ -554,9 +566,10 @@ static void test_exec(void **state) {
 
 static void test_invalid_input(void **state) {
         static const char *const bad_projects[] = {
-                "", "-app", "_app", "a/b", "a.b", "a b", "app\n", "..", "a:b", "abcdefghijklmnopqrstuvwxyz123",
+                "", "-app", "_app", "a/b", "a.b", "a b", "app\n", "..", "a:b",
+                "abcdefghijklmnopqrstuvwxyz123",        /* 29 characters: "om-" would make 32 */
         };
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
         UnitProperties *u = NULL;
         char *saved;
 
@@ -603,8 +616,8 @@ static void test_invalid_input(void **state) {
 }
 
 static void test_stdio(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p), *v = NULL;
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p), *v = NULL;
         UnitProperties *bad = NULL;
         int fds[2];
 
@@ -622,7 +635,8 @@ static void test_stdio(void **state) {
         assert_null(unit_properties_find(v, "StandardOutput"));
         for (size_t i = 0; i < 3; i++) {
                 static const char *const names[] = {
-                        "StandardInputFileDescriptor", "StandardOutputFileDescriptor", "StandardErrorFileDescriptor",
+                        "StandardInputFileDescriptor", "StandardOutputFileDescriptor",
+                        "StandardErrorFileDescriptor",
                 };
                 const UnitProperty *f = find_typed(v, names[i], UNIT_PROPERTY_FD);
 

@@ -17,6 +17,9 @@
 #include "strv.h"
 #include "unit-props.h"
 
+#define _cleanup_policy_ _cleanup_(session_policy_freep)
+#define _cleanup_props_ _cleanup_(unit_properties_freep)
+
 static SessionPolicy *make_policy(NetworkPolicy network, SessionIdentity identity) {
         SessionPolicy *p = session_policy_new();
 
@@ -72,8 +75,8 @@ static void assert_strv_equal(char *const *a, const char *const *b) {
 }
 
 static void test_run_args_session(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p);
         _cleanup_strv_free_ char **args = NULL, **a = NULL;
         char **rest;
 
@@ -98,7 +101,7 @@ static void test_run_args_session(void **state) {
                 "BindReadOnlyPaths=-/run/openmono/inference.sock:/run/openmono/inference.sock:rbind",
                 "InaccessiblePaths=-/run/dbus/system_bus_socket -/var/run/dbus -/run/systemd/private "
                 "-/run/systemd/transient -/run/openmono/io.openmono.Manager -/run/openmono/credentials "
-                "-/var/lib/openmono",
+                "-/var/lib/openmono -/run/docker.sock -/var/run/docker.sock",
                 "WorkingDirectory=/workspace",
                 "UMask=0022",
                 "IPAddressDeny=0.0.0.0/0",
@@ -120,6 +123,7 @@ static void test_run_args_session(void **state) {
                 "RestrictSUIDSGID=yes",
                 "RestrictRealtime=yes",
                 "RemoveIPC=yes",
+                "PrivateUsers=yes",
                 "CapabilityBoundingSet=",
                 "AmbientCapabilities=",
                 "RestrictNamespaces=yes",
@@ -145,8 +149,8 @@ static void test_run_args_session(void **state) {
 }
 
 static void test_run_args_none_dynamic(void **state) {
-        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_DYNAMIC);
-        _cleanup_(unit_properties_freep) UnitProperties *u = NULL;
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_DYNAMIC);
+        _cleanup_props_ UnitProperties *u = NULL;
         _cleanup_strv_free_ char **args = NULL, **a = NULL;
         int fds[2];
         char **rest;
@@ -164,14 +168,15 @@ static void test_run_args_none_dynamic(void **state) {
         assert_true(strv_contains(a, "StateDirectory=openmono-workspaces/app"));
         assert_true(strv_contains(a, "BindPaths=/var/lib/private/openmono-workspaces/app:/workspace:rbind"));
         assert_true(strv_contains(a, "PrivateNetwork=yes"));
-        assert_true(strv_contains(a, "RestrictAddressFamilies=AF_UNIX"));
+        assert_true(strv_contains(a, "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"));
         assert_false(strv_contains(a, "Group=1000"));
         STRV_FOREACH(s, a) {
                 assert_null(startswith(*s, "IPAddress"));
                 assert_null(startswith(*s, "Standard"));
         }
         /* The three stdio fds become systemd-run's own, passed with --pipe. */
-        assert_strv_equal(rest, (const char *[]) { "--pipe", "--", "/usr/bin/openmono-agent", "print $$HOME", NULL });
+        assert_strv_equal(rest, (const char *[]) {
+                "--pipe", "--", "/usr/bin/openmono-agent", "print $$HOME", NULL });
 }
 
 /* Undoes quote_word() the way extract_first_word() with EXTRACT_UNQUOTE does for one word. */
@@ -193,25 +198,29 @@ static char *unquote(const char *s) {
 }
 
 static void test_run_args_quoting(void **state) {
-        static char *const env[] = { (char *) "A=hello world", (char *) "B=say \"hi\"", (char *) "C=x\\y", NULL };
-        _cleanup_(unit_properties_freep) UnitProperties *u = unit_properties_new();
+        static char *const env[] = {
+                (char *) "A=hello world", (char *) "B=say \"hi\"", (char *) "C=x\\y", NULL,
+        };
+        static char *const debug[] = { (char *) "@debug", NULL };
+        _cleanup_props_ UnitProperties *u = unit_properties_new();
         _cleanup_strv_free_ char **args = NULL, **a = NULL;
         _cleanup_free_ char *w0 = NULL, *w1 = NULL;
         char **rest;
 
         assert_int_equal(unit_properties_add_strv(u, "Environment", env), 0);
-        assert_int_equal(unit_properties_add_bind_path(u, "BindPaths", "/home/a/my app", "/work:space", true), 0);
+        assert_int_equal(unit_properties_add_bind_path(u, "BindPaths", "/home/a/my app", "/data:set", true),
+                         0);
         assert_int_equal(unit_properties_add_uint64(u, "CPUQuotaPerSecUSec", 123400), 0);
         assert_int_equal(unit_properties_add_uint64(u, "MemoryMax", UINT64_MAX), 0);
         assert_int_equal(unit_properties_add_uint64(u, "TimeoutStopUSec", 5000000), 0);
         assert_int_equal(unit_properties_add_uint32(u, "UMask", 0077), 0);
-        assert_int_equal(unit_properties_add_name_list(u, "SystemCallFilter", false, (char *[]) { (char *) "@debug", NULL }), 0);
+        assert_int_equal(unit_properties_add_name_list(u, "SystemCallFilter", false, debug), 0);
         assert_int_equal(unit_properties_to_run_args(u, &args), 0);
         a = assignments(args, &rest);
         assert_null(rest[0]);
         assert_strv_equal(a, (const char *[]) {
                 "Environment=\"A=hello world\" \"B=say \\\"hi\\\"\" \"C=x\\\\y\"",
-                "BindPaths=-\"/home/a/my app\":\"/work:space\":rbind",
+                "BindPaths=-\"/home/a/my app\":\"/data:set\":rbind",
                 "CPUQuota=12.34%",
                 "MemoryMax=infinity",
                 "TimeoutStopSec=5000000us",
@@ -227,7 +236,7 @@ static void test_run_args_quoting(void **state) {
 
 /* Each of these has no systemd-run spelling with the same meaning, so rendering must fail. */
 static void assert_unrenderable(int (*add)(UnitProperties *u)) {
-        _cleanup_(unit_properties_freep) UnitProperties *u = unit_properties_new();
+        _cleanup_props_ UnitProperties *u = unit_properties_new();
         char **args = NULL;
 
         assert_int_equal(add(u), 0);
@@ -239,7 +248,9 @@ static int add_newline(UnitProperties *u) {
         return unit_properties_add_string(u, "Description", "two\nlines");
 }
 static int add_spaced_name(UnitProperties *u) {
-        return unit_properties_add_name_list(u, "SystemCallFilter", true, (char *[]) { (char *) "a b", NULL });
+        static char *const names[] = { (char *) "a b", NULL };
+
+        return unit_properties_add_name_list(u, "SystemCallFilter", true, names);
 }
 static int add_odd_quota(UnitProperties *u) {
         return unit_properties_add_uint64(u, "CPUQuotaPerSecUSec", 123);
@@ -254,8 +265,11 @@ static int add_exec_stop(UnitProperties *u) {
         return unit_properties_add_exec(u, "ExecStop", (char *[]) { (char *) "/bin/true", NULL });
 }
 static int add_two_commands(UnitProperties *u) {
-        int r = unit_properties_add_exec(u, "ExecStart", (char *[]) { (char *) "/bin/true", NULL });
-        return r < 0 ? r : unit_properties_add_exec(u, "ExecStart", (char *[]) { (char *) "/bin/false", NULL });
+        static char *const t[] = { (char *) "/bin/true", NULL };
+        static char *const f[] = { (char *) "/bin/false", NULL };
+        int r = unit_properties_add_exec(u, "ExecStart", t);
+
+        return r < 0 ? r : unit_properties_add_exec(u, "ExecStart", f);
 }
 static int add_other_fd(UnitProperties *u) {
         return unit_properties_add_fd(u, "OpenFile", STDIN_FILENO);
@@ -465,7 +479,7 @@ static sd_bus_message *start_transient_unit(sd_bus *bus, const UnitProperties *u
 static void round_trip(const SessionPolicy *p) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *client = NULL, *server = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *received = NULL;
-        _cleanup_(unit_properties_freep) UnitProperties *u = build(p);
+        _cleanup_props_ UnitProperties *u = build(p);
         const char *name, *mode;
 
         bus_pair(&client, &server);
@@ -476,7 +490,8 @@ static void round_trip(const SessionPolicy *p) {
                 assert_true(sd_bus_process(server, &received) >= 0);
         }
         assert_non_null(received);
-        assert_true(sd_bus_message_is_method_call(received, "org.freedesktop.systemd1.Manager", "StartTransientUnit"));
+        assert_true(sd_bus_message_is_method_call(received, "org.freedesktop.systemd1.Manager",
+                                                  "StartTransientUnit"));
         assert_string_equal(sd_bus_message_get_signature(received, true), "ssa(sv)a(sa(sv))");
         assert_int_equal(sd_bus_message_read(received, "ss", &name, &mode), 1);
         assert_string_equal(name, "openmono-session-s1.service");
@@ -490,7 +505,7 @@ static void round_trip(const SessionPolicy *p) {
 static void test_append_round_trip(void **state) {
         for (NetworkPolicy n = 0; n < _NETWORK_POLICY_MAX; n++)
                 for (SessionIdentity i = 0; i < _SESSION_IDENTITY_MAX; i++) {
-                        _cleanup_(session_policy_freep) SessionPolicy *p = make_policy(n, i);
+                        _cleanup_policy_ SessionPolicy *p = make_policy(n, i);
                         int fds[2];
 
                         if (n == NETWORK_POLICY_ALLOWLIST) {
