@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Session start-up cost: `openmonoctl run -- /bin/true` against a raw `systemd-run --wait` of a unit
+# with exactly the same sandbox (properties from the same policy function), in one run, then
+# CONCURRENT sessions started at once with the controller's memory use.
+#
+# Runs as root on a host whose PID 1 is systemd and where OpenMono is installed; on any other
+# machine run it in the test bed: scripts/testbed.sh bench
+set -euo pipefail
+
+RUNS=${1:-50}
+CONCURRENT=${2:-100}
+PER_USER=15                     # below the default per-user session cap
+ARGS_TOOL=${SESSION_RUN_ARGS:-$(dirname "$0")/../build/bench/session-run-args}
+
+usage() { echo "Usage: $0 [RUNS] [CONCURRENT]"; }
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { usage; exit 0; }
+[[ -x "$ARGS_TOOL" ]] || { echo "session-run-args not found at $ARGS_TOOL (set SESSION_RUN_ARGS)" >&2; exit 1; }
+
+ensure_user() {
+        id "$1" >/dev/null 2>&1 || useradd -m "$1"
+        install -d -o "$1" -g "$1" "/home/$1/ws"
+}
+
+# Prints the median and 95th percentile of the numbers on stdin (µs) in ms.
+stats() {
+        sort -n | awk '{ v[NR] = $1 } END {
+                m = v[int((NR + 1) / 2)]; p = v[int(NR * 0.95 + 0.999)];
+                printf "%8.1f %8.1f", m / 1000, p / 1000 }'
+}
+
+# Times each of RUNS executions of the command, one number (µs) per line.
+time_runs() {
+        local i t0 t1
+        for ((i = 0; i < RUNS; i++)); do
+                t0=$(date +%s%N)
+                "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
+                t1=$(date +%s%N)
+                echo $(((t1 - t0) / 1000))
+        done
+}
+
+bench_round_trip() {
+        local user=omb0 ws=/home/omb0/ws storage
+        ensure_user $user
+        # The first session creates the user's storage directory.
+        runuser -u $user -- openmonoctl run --pipe -w $ws -- /bin/true
+        storage=/var/lib/openmono/storage/$(id -u $user)
+        mapfile -t props < <("$ARGS_TOOL" $user $ws "$storage" intranet /bin/true)
+
+        echo "Session round trip, $RUNS runs each (ms)          median      p95"
+        printf "  %-44s %s\n" "systemd-run --wait, same properties" \
+                "$(time_runs systemd-run --wait --quiet --pipe "${props[@]}" | stats)"
+        printf "  %-44s %s\n" "openmonoctl run -- /bin/true" \
+                "$(runuser -u $user -- bash -c "$(declare -f time_runs); RUNS=$RUNS; \
+                   time_runs openmonoctl run --pipe -w $ws -- /bin/true" | stats)"
+        printf "  %-44s %s\n" "runuser -u $user -- /bin/true (client side cost)" \
+                "$(time_runs runuser -u $user -- /bin/true | stats)"
+}
+
+active_sessions() {
+        systemctl list-units --no-legend --state=active,activating 'openmono-session-*' | wc -l
+}
+
+bench_concurrent() {
+        local users=$(((CONCURRENT + PER_USER - 1) / PER_USER)) t0 t1 pid u n=0
+        for ((u = 1; u <= users; u++)); do ensure_user omb$u; done
+        t0=$(date +%s%N)
+        for ((u = 1; u <= users && n < CONCURRENT; u++)); do
+                for ((i = 0; i < PER_USER && n < CONCURRENT; i++, n++)); do
+                        runuser -u omb$u -- openmonoctl run --detach -w /home/omb$u/ws -- /bin/sleep 120 >/dev/null &
+                done
+        done
+        wait
+        while [ "$(active_sessions)" -lt "$CONCURRENT" ]; do
+                sleep 0.05
+                (( $(date +%s%N) - t0 < 120000000000 )) || { echo "only $(active_sessions) sessions came up" >&2; break; }
+        done
+        t1=$(date +%s%N)
+        pid=$(systemctl show -P MainPID openmonod.service)
+        echo
+        echo "$CONCURRENT concurrent sessions ($users users)"
+        printf "  %-44s %8.1f ms\n" "time until all are active" "$(awk -v d=$((t1 - t0)) 'BEGIN { print d / 1000000 }')"
+        printf "  %-44s %8s\n" "controller peak RSS (VmHWM)" "$(awk '/VmHWM/ { print $2 " kB" }' /proc/$pid/status)"
+        printf "  %-44s %8s\n" "controller RSS now (VmRSS)" "$(awk '/VmRSS/ { print $2 " kB" }' /proc/$pid/status)"
+        systemctl stop 'openmono-session-*.service'
+}
+
+bench_round_trip
+bench_concurrent
