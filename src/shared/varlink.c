@@ -393,10 +393,13 @@ static int fill_input(Varlink *l) {
 /* Cuts the first complete message out of the input buffer. Returns 1 and a new reference in
  * *ret, 0 if none is complete yet, -EBADMSG if it is not a JSON object. */
 static int next_message(Varlink *l, json_object **ret) {
-        char *nul = memchr(l->input, 0, l->input_used);
+        char *nul;
         size_t n;
         int r;
 
+        if (l->input_used == 0)
+                return 0;
+        nul = memchr(l->input, 0, l->input_used);
         if (!nul)
                 return 0;
         n = (size_t) (nul - l->input);
@@ -501,7 +504,8 @@ static void fail_pending(Varlink *l) {
 /* Does one step of work. Returns 1 if something happened, 0 if it must wait, <0 on error
  * (the connection is then closed). */
 static int varlink_process(Varlink *l) {
-        _cleanup_(varlink_unrefp) Varlink *ref = varlink_ref(l);
+        /* Keeps l alive while a callback drops the last other reference. */
+        _cleanup_(varlink_unrefp) _unused_ Varlink *ref = varlink_ref(l);
         int r;
 
         if (l->state == VARLINK_DISCONNECTED)
