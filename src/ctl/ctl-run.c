@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "parse-util.h"
 #include "pty-forward.h"
 #include "strv.h"
 
@@ -45,23 +46,37 @@ static void run_help(void) {
                "  -w --workspace=DIR      Directory to work in (must be yours)\n"
                "     --network=POLICY     none, intranet (default), allowlist, internet (admins)\n"
                "     --allow=CIDR         Extra network to allow (repeatable)\n"
-               "     --memory-max=BYTES   Memory limit\n"
+               "     --memory-max=BYTES   Memory limit (K, M, G suffixes: 512M)\n"
                "     --tasks-max=N        Process/thread limit\n"
-               "     --cpu-quota=PERCENT  CPU limit (100 = one CPU)\n"
-               "     --runtime-max=SEC    Stop the session after this many seconds\n"
+               "     --cpu-quota=PERCENT  CPU limit (100%% = one CPU)\n"
+               "     --runtime-max=TIME   Stop the session after this long (90s, 2h 30min)\n"
                "  -d --detach             Do not wait; output goes to the journal\n"
                "  -P --pipe               Pass stdin/stdout/stderr even on a terminal\n"
                "  -h --help               Show this help\n", program_invocation_short_name);
 }
 
-static int parse_u64(const char *s, const char *what, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
+/* Reports a malformed option value the same way for every option. */
+static int bad_value(int r, const char *option, const char *value) {
+        return log_error_errno(r, "Invalid value for --%s: '%s'%s", option, value,
+                               r == -ERANGE ? " (out of range)." : ".");
+}
 
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0 || end == s || *end || s[0] == '-')
-                return log_error_errno(EINVAL, "Invalid %s: '%s'.", what, s);
+/* CPU quota as systemd writes it ("150%"), or a bare number of percent. */
+static int parse_cpu_quota(const char *s, int64_t *ret) {
+        unsigned v;
+        uint64_t u;
+        int r;
+
+        r = strchr(s, '%') ? parse_percent(s, &v) : parse_uint64(s, &u);
+        if (r < 0)
+                return r;
+        if (!strchr(s, '%')) {
+                if (u > UINT32_MAX)
+                        return -ERANGE;
+                v = (unsigned) u;
+        }
+        if (v == 0)
+                return -ERANGE;
         *ret = v;
         return 0;
 }
@@ -81,7 +96,6 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 { "runtime-max", required_argument, NULL, ARG_RUNTIME },
                 {}
         };
-        uint64_t v;
         int c, r = 0;
 
         optind = 0;
@@ -106,18 +120,24 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                         r = strv_extend(&a->allow, optarg);
                         break;
                 case ARG_MEMORY:
-                        r = parse_u64(optarg, "memory limit", &a->memory_max);
+                        r = parse_size(optarg, &a->memory_max);
+                        if (r < 0)
+                                return bad_value(r, "memory-max", optarg);
                         break;
                 case ARG_TASKS:
-                        r = parse_u64(optarg, "tasks limit", &a->tasks_max);
+                        r = parse_uint64(optarg, &a->tasks_max);
+                        if (r < 0)
+                                return bad_value(r, "tasks-max", optarg);
                         break;
                 case ARG_CPU:
-                        r = parse_u64(optarg, "CPU quota", &v);
-                        a->cpu_quota = (int64_t) v;
+                        r = parse_cpu_quota(optarg, &a->cpu_quota);
+                        if (r < 0)
+                                return bad_value(r, "cpu-quota", optarg);
                         break;
                 case ARG_RUNTIME:
-                        r = parse_u64(optarg, "runtime limit", &v);
-                        a->runtime_max_usec = v * 1000000ULL;
+                        r = parse_timespan(optarg, &a->runtime_max_usec);
+                        if (r < 0)
+                                return bad_value(r, "runtime-max", optarg);
                         break;
                 default:
                         return -EINVAL;

@@ -36,14 +36,35 @@ static void help(void) {
                "4 permission denied. See openmonoctl(1).\n");
 }
 
+/* Takes --json and --no-legend out of argv wherever they stand before a "--", so that both
+ * "openmonoctl --json status" and "openmonoctl status --json" work. A command given to 'run'
+ * after "--" keeps its own options. */
+static void extract_output_options(int *argc, char *argv[]) {
+        int n = 1;
+
+        for (int i = 1; i < *argc; i++) {
+                if (streq(argv[i], "--")) {
+                        while (i < *argc)
+                                argv[n++] = argv[i++];
+                        break;
+                }
+                if (streq(argv[i], "--json"))
+                        arg_json = true;
+                else if (streq(argv[i], "--no-legend"))
+                        arg_legend = false;
+                else
+                        argv[n++] = argv[i];
+        }
+        *argc = n;
+        argv[n] = NULL;
+}
+
 /* Returns 1 to go on, 0 to exit successfully, <0 on a usage error. */
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_NO_LEGEND };
+        enum { ARG_VERSION = 0x100 };
         static const struct option options[] = {
                 { "help",      no_argument, NULL, 'h'           },
                 { "version",   no_argument, NULL, ARG_VERSION   },
-                { "json",      no_argument, NULL, ARG_JSON      },
-                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 {}
         };
         int c;
@@ -57,12 +78,6 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("openmonoctl %s\n", PROJECT_VERSION);
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_LEGEND:
-                        arg_legend = false;
-                        break;
                 default:
                         return -EINVAL;
                 }
@@ -86,6 +101,7 @@ int main(int argc, char *argv[]) {
         log_parse_environment();
         (void) signal(SIGPIPE, SIG_IGN);
 
+        extract_output_options(&argc, argv);
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
