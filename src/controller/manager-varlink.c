@@ -96,7 +96,7 @@ static int method_get_status(Varlink *l, json_object *parameters, VarlinkMethodF
         if (r >= 0)
                 r = sessions >= 0 ? json_add_int64(reply, "sessions", sessions) : json_add_string(reply, "sessions", NULL);
         if (r >= 0)
-                r = json_add_uint64(reply, "idle_timeout_usec", m->idle_timeout_usec);
+                r = json_add_uint64(reply, "idle_timeout_usec", m->config.idle_timeout_usec);
         return r < 0 ? r : varlink_reply(l, reply);
 }
 

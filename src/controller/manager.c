@@ -13,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "session.h"
+#include "strv.h"
 
 #define SOCKET_FD_NAME "openmonod.socket"
 
@@ -26,18 +27,76 @@ Manager *manager_free(Manager *m) {
         polkit_registry_free(m->polkit);
         varlink_server_free(m->varlink);
         sd_event_source_disable_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->sighup);
         sd_bus_flush_close_unref(m->bus);
         if (m->bound_path)
                 (void) unlink(m->bound_path);
         free(m->bound_path);
         free(m->runtime_dir);
         free(m->state_dir);
+        free(m->config_root);
+        manager_config_done(&m->config);
         sd_event_unref(m->event);
         free(m);
         return NULL;
 }
 
 static void on_disconnect(VarlinkServer *s, Varlink *l, void *userdata);
+static void arm_idle_timer(Manager *m);
+
+static void apply_log_level(const Manager *m) {
+        /* The environment wins, so a debug run never depends on what the config says. */
+        if (m->config.log_level >= 0 && !getenv("OPENMONO_LOG_LEVEL"))
+                log_set_max_level(m->config.log_level);
+}
+
+int manager_load_config(Manager *m) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
+        int r;
+
+        r = manager_config_load(m->config_root, &m->config, &diag);
+        STRV_FOREACH(w, diag.warnings)
+                log_warning("%s", *w);
+        if (r < 0)
+                return log_error_errno(r, "%s; keeping the previous settings.",
+                                       diag.error ?: "Failed to read openmono.conf");
+        apply_log_level(m);
+        return 0;
+}
+
+/* Reloads the config the way systemd expects of Type=notify services with ExecReload=. Running
+ * sessions keep the settings they started with. */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading configuration.\nMONOTONIC_USEC=%" PRIu64,
+                          now(CLOCK_MONOTONIC));
+        if (manager_load_config(m) >= 0)
+                log_info("Configuration reloaded.");
+        m->idle_timer = sd_event_source_disable_unref(m->idle_timer);
+        if (varlink_server_n_connections(m->varlink) == 0)
+                arm_idle_timer(m);
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving.");
+        return 0;
+}
+
+int manager_handle_signals(Manager *m) {
+        sigset_t mask;
+        int r;
+
+        /* sd-event takes signals only when they are blocked. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        r = NEG_ERRNO(sigprocmask(SIG_BLOCK, &mask, NULL));
+        if (r < 0)
+                return r;
+        r = sd_event_set_signal_exit(m->event, true);
+        if (r < 0)
+                return r;
+        return sd_event_add_signal(m->event, &m->sighup, SIGHUP, on_sighup, m);
+}
 
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -46,8 +105,7 @@ int manager_new(Manager **ret) {
         m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
-        m->idle_timeout_usec = MANAGER_IDLE_TIMEOUT_DEFAULT_USEC;
-        m->sessions_per_user_max = MANAGER_SESSIONS_PER_USER_DEFAULT;
+        manager_config_init(&m->config);
         m->runtime_dir = strdup(RUNDIR);
         m->state_dir = strdup(STATEDIR);
         if (!m->runtime_dir || !m->state_dir)
@@ -128,16 +186,21 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (varlink_server_n_connections(m->varlink) > 0)
                 return 0;
-        log_debug("No clients for %" PRIu64 " ms, exiting.", m->idle_timeout_usec / 1000);
+        /* Running sessions are work: their end must still reach the audit trail. */
+        if (manager_count_active_sessions(m) > 0) {
+                arm_idle_timer(m);
+                return 0;
+        }
+        log_debug("No clients for %" PRIu64 " ms, exiting.", m->config.idle_timeout_usec / 1000);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Idle, exiting.");
         return sd_event_exit(m->event, 0);
 }
 
 static void arm_idle_timer(Manager *m) {
-        uint64_t when = now(CLOCK_MONOTONIC) + m->idle_timeout_usec;
+        uint64_t when = now(CLOCK_MONOTONIC) + m->config.idle_timeout_usec;
         int r;
 
-        if (m->idle_timeout_usec == 0)
+        if (m->config.idle_timeout_usec == 0)
                 return;
         if (m->idle_timer) {
                 r = sd_event_source_set_time(m->idle_timer, when);
@@ -259,6 +322,15 @@ Session *manager_find_session(Manager *m, const char *id) {
                 if (streq(m->sessions[i]->id, id))
                         return m->sessions[i];
         return NULL;
+}
+
+unsigned manager_count_active_sessions(Manager *m) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < m->n_sessions; i++)
+                if (!session_state_is_final(m->sessions[i]->state))
+                        n++;
+        return n;
 }
 
 unsigned manager_count_user_sessions(Manager *m, uid_t uid) {

@@ -10,21 +10,22 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
+#include "manager-config.h"
 #include "polkit.h"
 #include "varlink.h"
 
 typedef struct Session Session;
 
 #define MANAGER_SOCKET_PATH RUNDIR "/io.openmono.Manager"
-#define MANAGER_IDLE_TIMEOUT_DEFAULT_USEC (60ULL * 1000000ULL)
-#define MANAGER_SESSIONS_PER_USER_DEFAULT 16U
 
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;                    /* system bus, connected on first use */
         VarlinkServer *varlink;
         sd_event_source *idle_timer;
-        uint64_t idle_timeout_usec;     /* 0 = never exit when idle */
+        ManagerConfig config;
+        char *config_root;              /* prefix for the config directories, for tests; NULL = / */
+        sd_event_source *sighup;
         uint64_t start_monotonic;
         uint64_t start_realtime;
         char *bound_path;               /* set when we bound the socket ourselves */
@@ -33,7 +34,6 @@ typedef struct Manager {
         PolkitRegistry *polkit;
         Session **sessions;             /* sessions not yet ended, in start order */
         size_t n_sessions;
-        unsigned sessions_per_user_max;
 } Manager;
 
 int manager_new(Manager **ret);
@@ -43,6 +43,10 @@ DEFINE_PTR_CLEANUP(Manager *, manager_free);
 /* Takes the listening socket from systemd (socket activation); without one, binds
  * fallback_path itself (for running by hand). Returns the number of sockets served. */
 int manager_listen(Manager *m, const char *fallback_path);
+/* SIGTERM/SIGINT end the event loop, SIGHUP reloads the config. */
+int manager_handle_signals(Manager *m);
+/* (Re)reads openmono.conf. On error logs file, line and key and keeps the current config. */
+int manager_load_config(Manager *m);
 /* Runs the event loop until SIGTERM/SIGINT or the idle timeout. Returns the exit code. */
 int manager_run(Manager *m);
 
@@ -56,6 +60,7 @@ int manager_add_session(Manager *m, Session *s);
 void manager_remove_session(Manager *m, Session *s);
 Session *manager_find_session(Manager *m, const char *id);
 unsigned manager_count_user_sessions(Manager *m, uid_t uid);
+unsigned manager_count_active_sessions(Manager *m);
 /* Rebuilds the registry from the session units systemd has, after a restart or crash. */
 int manager_recover_sessions(Manager *m);
 /* Writes a session's state change to the journal as an audit event. */

@@ -52,7 +52,6 @@ static int parse_argv(int argc, char *argv[]) {
 
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
-        sigset_t mask;
         int r;
 
         log_parse_environment();
@@ -60,22 +59,25 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? 2 : 0;
 
-        /* sd-event takes SIGTERM/SIGINT as signals only when they are blocked. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
         (void) signal(SIGPIPE, SIG_IGN);
 
         r = manager_new(&m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the controller: %m"), 1;
-        r = sd_event_set_signal_exit(m->event, true);
+        r = manager_handle_signals(m);
         if (r < 0)
-                return log_error_errno(r, "Failed to handle SIGTERM/SIGINT: %m"), 1;
+                return log_error_errno(r, "Failed to set up signal handling: %m"), 1;
+        /* A broken config is logged and the defaults apply: refusing to start would leave every
+         * user without an answer, and sessions already running do not depend on it. */
+        (void) manager_load_config(m);
         r = manager_listen(m, arg_socket ?: MANAGER_SOCKET_PATH);
         if (r < 0)
                 return 1;
+        r = manager_recover_sessions(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to look for running sessions, continuing without: %m");
+        else if (r > 0)
+                log_info("Recovered %d running session(s).", r);
         log_info("OpenMono controller %s started.", PROJECT_VERSION);
         r = manager_run(m);
         return r < 0 ? 1 : 0;

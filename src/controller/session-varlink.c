@@ -378,10 +378,10 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
         if (p->network == NETWORK_POLICY_INTERNET && !uid_is_admin(u.uid))
                 return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
                                       "Only administrators may give a session unrestricted internet access.");
-        if (manager_count_user_sessions(m, u.uid) >= m->sessions_per_user_max)
+        if (manager_count_user_sessions(m, u.uid) >= m->config.sessions_per_user_max)
                 return varlink_errorf(l, OM_ERROR_TOO_MANY_SESSIONS,
                                       "You already have %u sessions running, the most allowed.",
-                                      m->sessions_per_user_max);
+                                      m->config.sessions_per_user_max);
 
         r = prepare_identity(m, p, &u);
         if (r < 0)

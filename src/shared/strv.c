@@ -83,3 +83,21 @@ int strv_split(const char *s, const char *separators, char ***ret) {
         *ret = steal_ptr(l);
         return 0;
 }
+
+int strv_extend_strv(char ***l, char *const *other) {
+        STRV_FOREACH(s, other)
+                if (strv_extend(l, *s) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+char **strv_copy(char *const *l) {
+        char **copy;
+
+        if (!l)
+                return NULL;
+        copy = calloc(1, sizeof(char *));
+        if (!copy || strv_extend_strv(&copy, l) < 0)
+                return strv_free(copy);
+        return copy;
+}

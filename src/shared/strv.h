@@ -23,6 +23,11 @@ int strv_extend(char ***l, const char *s);
 /* Appends a formatted string. Returns 0 or -ENOMEM. */
 int strv_extendf(char ***l, const char *format, ...) _printf_(2, 3);
 
+/* Appends copies of all of other. Returns 0 or -ENOMEM (l then holds a part of them). */
+int strv_extend_strv(char ***l, char *const *other);
+/* Returns a deep copy of l (NULL for NULL), or NULL when out of memory. */
+char **strv_copy(char *const *l);
+
 /* Splits s at any of the separator characters, skipping empty pieces. Returns 0 or -ENOMEM. */
 int strv_split(const char *s, const char *separators, char ***ret);
 

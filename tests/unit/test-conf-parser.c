@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +9,7 @@
 #include "conf-parser.h"
 #include "parse-util.h"
 #include "strv.h"
+#include "test-files.h"
 
 typedef enum Mode {
         MODE_FAST,
@@ -341,37 +341,6 @@ static void test_limits(void **state) {
         assert_string_equal(d.error, "test.conf:3: line too long, more than 65536 bytes");
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
-static void rm_rf(const char *path) {
-        assert_int_equal(nftw(path, remove_entry, 16, FTW_DEPTH|FTW_PHYS), 0);
-}
-
-static char *root_path(const char *root, const char *rel) {
-        char *path = NULL;
-
-        assert_true(asprintf(&path, "%s/%s", root, rel) > 0);
-        return path;
-}
-
-/* Writes root/rel with content, creating the directories above it. */
-static void write_file(const char *root, const char *rel, const char *content) {
-        _cleanup_free_ char *path = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-
-        assert_true(asprintf(&path, "%s/%s", root, rel) > 0);
-        for (char *slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-                *slash = '\0';
-                assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
-                *slash = '/';
-        }
-        f = fopen(path, "we");
-        assert_non_null(f);
-        assert_true(fputs(content, f) >= 0);
-}
-
 static void remove_path(const char *root, const char *rel) {
         _cleanup_free_ char *path = root_path(root, rel);
 
@@ -386,21 +355,6 @@ static void make_symlink(const char *root, const char *rel, const char *target) 
 
 /* Lower to higher precedence, as vendor, admin and runtime directories are. */
 static const char *const dirs[] = { "/usr/share/om", "/etc/om", "/run/om", NULL };
-
-static int setup_root(void **state) {
-        char *root = strdup("/tmp/test-conf-parser-XXXXXX");
-
-        if (!root || !mkdtemp(root))
-                return -1;
-        *state = root;
-        return 0;
-}
-
-static int teardown_root(void **state) {
-        rm_rf(*state);
-        free(*state);
-        return 0;
-}
 
 static void test_standard_masking(void **state) {
         _cleanup_(config_diagnostics_done) ConfigDiagnostics d = {};

@@ -37,11 +37,30 @@ static void test_strv_extend(void **state) {
         assert_int_equal(strv_length(l), 2);
 }
 
+static void test_strv_copy(void **state) {
+        _cleanup_strv_free_ char **a = NULL, **b = NULL, **empty = NULL;
+        char *nothing[] = { NULL };
+
+        assert_null(strv_copy(NULL));
+        assert_int_equal(strv_split("x y", " ", &a), 0);
+        b = strv_copy(a);
+        assert_non_null(b);
+        assert_int_equal(strv_length(b), 2);
+        assert_ptr_not_equal(a[0], b[0]);
+        assert_string_equal(b[1], "y");
+        empty = strv_copy(nothing);
+        assert_non_null(empty);
+        assert_int_equal(strv_length(empty), 0);
+        assert_int_equal(strv_extend_strv(&empty, a), 0);
+        assert_int_equal(strv_length(empty), 2);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_strv_split),
                 cmocka_unit_test(test_strv_split_empty),
                 cmocka_unit_test(test_strv_extend),
+                cmocka_unit_test(test_strv_copy),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Loads openmono.conf. All or nothing: a file with an error leaves the running config as it was. */
+
+#include <stddef.h>
+
+#include "log.h"
+#include "manager-config.h"
+
+void manager_config_init(ManagerConfig *c) {
+        *c = (ManagerConfig) {
+                .idle_timeout_usec = MANAGER_IDLE_TIMEOUT_DEFAULT_USEC,
+                .log_level = -1,
+                .sessions_per_user_max = MANAGER_SESSIONS_PER_USER_DEFAULT,
+                .sessions = SESSION_SETTINGS_UNSET,
+        };
+}
+
+void manager_config_done(ManagerConfig *c) {
+        session_settings_done(&c->sessions);
+}
+
+static int config_parse_log_level(const char *filename, unsigned line, const char *section,
+                                  const char *key, const char *value, void *data, char **ret_error) {
+        int level = log_level_from_string(value);
+
+        if (level < 0)
+                return config_error_invalid(ret_error, -EINVAL, "log level", value);
+        *(int *) data = level;
+        return 0;
+}
+
+static int config_parse_session_cap(const char *filename, unsigned line, const char *section,
+                                    const char *key, const char *value, void *data, char **ret_error) {
+        int r = config_parse_unsigned(filename, line, section, key, value, data, ret_error);
+
+        if (r >= 0 && *(unsigned *) data == 0)
+                return config_error_invalid(ret_error, -ERANGE, "session count (at least 1)", value);
+        return r;
+}
+
+static const ConfigItem manager_config_items[] = {
+        { "Controller", "IdleTimeoutSec",     config_parse_timespan,    offsetof(ManagerConfig, idle_timeout_usec) },
+        { "Controller", "LogLevel",           config_parse_log_level,   offsetof(ManagerConfig, log_level) },
+        { "Sessions",   "MaxSessionsPerUser", config_parse_session_cap, offsetof(ManagerConfig, sessions_per_user_max) },
+        SESSION_SETTINGS_CONFIG_ITEMS("Sessions", offsetof(ManagerConfig, sessions)),
+        {}
+};
+
+int manager_config_load(const char *root, ManagerConfig *ret, ConfigDiagnostics *diag) {
+        ManagerConfig c;
+        int r;
+
+        manager_config_init(&c);
+        r = config_parse_standard("openmono.conf", CONFIG_DIRS_STANDARD, root, manager_config_items, &c, diag);
+        if (r < 0) {
+                manager_config_done(&c);
+                return r;
+        }
+        /* "infinity" would overflow the timer arithmetic; it means what 0 means. */
+        if (c.idle_timeout_usec == UINT64_MAX)
+                c.idle_timeout_usec = 0;
+        manager_config_done(ret);
+        *ret = c;
+        return 0;
+}

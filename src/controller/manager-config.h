@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* openmono.conf: what the site configures about the controller and its sessions. */
+
+#include <stdint.h>
+
+#include "conf-parser.h"
+#include "session-settings.h"
+
+#define MANAGER_IDLE_TIMEOUT_DEFAULT_USEC (60ULL * 1000000ULL)
+#define MANAGER_SESSIONS_PER_USER_DEFAULT 16U
+
+typedef struct ManagerConfig {
+        uint64_t idle_timeout_usec;     /* [Controller] IdleTimeoutSec=, 0 = never exit when idle */
+        int log_level;                  /* [Controller] LogLevel=, -1 = unset */
+        unsigned sessions_per_user_max; /* [Sessions] MaxSessionsPerUser= */
+        SessionSettings sessions;       /* [Sessions] site defaults for every session */
+} ManagerConfig;
+
+/* Sets c to the compiled-in defaults. */
+void manager_config_init(ManagerConfig *c);
+void manager_config_done(ManagerConfig *c);
+
+/* Reads openmono.conf and its drop-ins from CONFIG_DIRS_STANDARD (below root, if not NULL)
+ * into a fresh config. On failure *ret is untouched and diag->error names file, line and key;
+ * warnings (unknown keys) are in diag->warnings either way. */
+int manager_config_load(const char *root, ManagerConfig *ret, ConfigDiagnostics *diag);

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Layered sandbox settings: parse them from config files and apply them to a session policy. */
+
+#include <stdlib.h>
+
+#include "session-settings.h"
+#include "strv.h"
+
+void session_settings_done(SessionSettings *s) {
+        s->allow = strv_free(s->allow);
+}
+
+int session_settings_merge(SessionSettings *dst, const SessionSettings *src) {
+        if (src->network >= 0)
+                dst->network = src->network;
+        if (src->allow) {
+                char **copy = strv_copy(src->allow);
+                if (!copy)
+                        return -ENOMEM;
+                strv_free(dst->allow);
+                dst->allow = copy;
+        }
+        if (src->memory_max != UINT64_MAX)
+                dst->memory_max = src->memory_max;
+        if (src->tasks_max != UINT64_MAX)
+                dst->tasks_max = src->tasks_max;
+        if (src->runtime_max_usec != UINT64_MAX)
+                dst->runtime_max_usec = src->runtime_max_usec;
+        if (src->cpu_quota_percent > 0)
+                dst->cpu_quota_percent = src->cpu_quota_percent;
+        return 0;
+}
+
+int session_settings_apply(const SessionSettings *s, SessionPolicy *p) {
+        if (s->network >= 0)
+                p->network = s->network;
+        if (s->allow) {
+                char **copy = strv_copy(s->allow);
+                if (!copy)
+                        return -ENOMEM;
+                strv_free(p->allowed_cidrs);
+                p->allowed_cidrs = copy;
+        }
+        if (s->memory_max != UINT64_MAX)
+                p->memory_max = s->memory_max;
+        if (s->tasks_max != UINT64_MAX)
+                p->tasks_max = s->tasks_max;
+        if (s->runtime_max_usec != UINT64_MAX)
+                p->runtime_max_usec = s->runtime_max_usec;
+        if (s->cpu_quota_percent > 0)
+                p->cpu_quota_percent = s->cpu_quota_percent;
+        return 0;
+}
+
+int session_settings_validate(const SessionSettings *s, const char **ret_bad) {
+        STRV_FOREACH(c, s->allow)
+                if (!cidr_is_valid(*c)) {
+                        *ret_bad = *c;
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+DEFINE_CONFIG_PARSE_ENUM(config_parse_network_policy, network_policy_from_string, NetworkPolicy,
+                         "network policy");
+
+/* Like config_parse_strv(), but every word must be a CIDR, so a typo fails at load time with
+ * file and line instead of when a session starts. */
+int config_parse_cidrs(const char *filename, unsigned line, const char *section, const char *key,
+                       const char *value, void *data, char **ret_error) {
+        _cleanup_strv_free_ char **words = NULL;
+        int r;
+
+        r = config_parse_strv(filename, line, section, key, value, &words, ret_error);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(c, words)
+                if (!cidr_is_valid(*c))
+                        return config_error_invalid(ret_error, -EINVAL, "CIDR", *c);
+        if (!words) {
+                *(char ***) data = strv_free(*(char ***) data);
+                return 0;
+        }
+        return strv_extend_strv((char ***) data, words) < 0 ? -ENOMEM : 0;
+}
