@@ -13,7 +13,7 @@
 #include "test-files.h"
 
 /* The admin directory below the test's root, without its leading '/'. */
-#define ETC PKGSYSCONFDIR + 1
+#define ETC (&PKGSYSCONFDIR[1])
 
 static void test_defaults(void **state) {
         _cleanup_(config_diagnostics_done) ConfigDiagnostics d = {};
