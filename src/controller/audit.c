@@ -5,8 +5,10 @@
 #include "log.h"
 #include "manager.h"
 #include "message-ids.h"
+#include "project.h"
 #include "session.h"
 #include "strv.h"
+#include "user-util.h"
 
 static const char *session_message_id(SessionState state) {
         switch (state) {
@@ -49,4 +51,38 @@ void manager_audit_session(Manager *m, Session *s) {
                 return;
         }
         log_struct(s->state == SESSION_FAILED ? LOG_WARNING : LOG_INFO, 0, fields);
+}
+
+static const char *project_message_id(const char *event) {
+        if (streq(event, "project-added"))
+                return OPENMONO_MESSAGE_PROJECT_ADDED;
+        if (streq(event, "project-removed"))
+                return OPENMONO_MESSAGE_PROJECT_REMOVED;
+        return OPENMONO_MESSAGE_PROJECT_CHANGED;
+}
+
+void manager_audit_project(Manager *m, const Project *p, uid_t caller, const char *event) {
+        _cleanup_strv_free_ char **fields = NULL;
+        _cleanup_free_ char *user = NULL;
+        int r;
+
+        (void) uid_to_name(caller, &user);
+        r = strv_extendf(&fields, "MESSAGE_ID=%s", project_message_id(event));
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_EVENT=%s", event);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_PROJECT=%s", p->name);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_USER=%s", strna(user));
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_UID=%u", (unsigned) caller);
+        if (r >= 0)
+                r = strv_extendf(&fields, "MESSAGE=Project %s: %s by %s (identity %s, network %s).", p->name,
+                                 event, strna(user), session_identity_to_string(p->identity),
+                                 p->sandbox.network >= 0 ? network_policy_to_string(p->sandbox.network) : "site default");
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        log_struct(LOG_INFO, 0, fields);
 }

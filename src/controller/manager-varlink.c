@@ -32,7 +32,10 @@ static const char manager_errors[] =
         "error TooManySessions (message: string)\n"
         "error BadWorkspace (message: string)\n"
         "error CommandNotFound (message: string)\n"
-        "error StartFailed (message: string)\n";
+        "error StartFailed (message: string)\n"
+        "error NoSuchProject (message: string)\n"
+        "error ProjectExists (message: string)\n"
+        "error BadProject (message: string)\n";
 
 static int method_ping(Varlink *l, json_object *parameters, VarlinkMethodFlags flags, void *userdata) {
         if (json_object_object_length(parameters) > 0)
@@ -112,12 +115,15 @@ int manager_varlink_setup(Manager *m) {
         int r;
 
         /* Each part of the interface keeps its IDL next to its handlers. */
-        if (asprintf(&idl, "%s%s%s", manager_interface, session_varlink_idl(), manager_errors) < 0)
+        if (asprintf(&idl, "%s%s%s%s", manager_interface, session_varlink_idl(), project_varlink_idl(),
+                     manager_errors) < 0)
                 return -ENOMEM;
         r = varlink_server_add_interface(m->varlink, "io.openmono.Manager", idl);
         if (r < 0)
                 return r;
         r = session_varlink_bind(m);
+        if (r >= 0)
+                r = project_varlink_bind(m);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(methods); i++) {

@@ -35,6 +35,7 @@ Manager *manager_free(Manager *m) {
         free(m->runtime_dir);
         free(m->state_dir);
         free(m->config_root);
+        project_dirs_done(&m->project_dirs);
         manager_config_done(&m->config);
         sd_event_unref(m->event);
         free(m);
@@ -110,6 +111,9 @@ int manager_new(Manager **ret) {
         m->state_dir = strdup(STATEDIR);
         if (!m->runtime_dir || !m->state_dir)
                 return -ENOMEM;
+        r = project_dirs_init(&m->project_dirs, NULL, m->state_dir);
+        if (r < 0)
+                return r;
         r = polkit_registry_new(&m->polkit);
         if (r < 0)
                 return r;

@@ -11,10 +11,12 @@
 
 #include "macro.h"
 #include "manager-config.h"
+#include "project.h"
 #include "polkit.h"
 #include "varlink.h"
 
 typedef struct Session Session;
+typedef struct Project Project;
 
 #define MANAGER_SOCKET_PATH RUNDIR "/io.openmono.Manager"
 
@@ -24,6 +26,7 @@ typedef struct Manager {
         VarlinkServer *varlink;
         sd_event_source *idle_timer;
         ManagerConfig config;
+        ProjectDirs project_dirs;
         char *config_root;              /* prefix for the config directories, for tests; NULL = / */
         sd_event_source *sighup;
         uint64_t start_monotonic;
@@ -65,6 +68,8 @@ unsigned manager_count_active_sessions(Manager *m);
 int manager_recover_sessions(Manager *m);
 /* Writes a session's state change to the journal as an audit event. */
 void manager_audit_session(Manager *m, Session *s);
+/* Writes a project change made by caller (event "project-added", -changed, -removed). */
+void manager_audit_project(Manager *m, const Project *p, uid_t caller, const char *event);
 
 /* Makes sure the per-user storage directory exists and belongs to uid; *ret is its path. */
 int manager_ensure_storage(Manager *m, uid_t uid, gid_t gid, char **ret);
@@ -74,3 +79,7 @@ int manager_varlink_setup(Manager *m);
 /* The session methods' part of the IDL, and their bindings (session-varlink.c). */
 const char *session_varlink_idl(void);
 int session_varlink_bind(Manager *m);
+/* The same for the project methods (project-varlink.c). */
+const char *project_varlink_idl(void);
+int project_varlink_bind(Manager *m);
+int project_build_json(const Project *p, json_object **ret);

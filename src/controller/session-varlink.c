@@ -12,6 +12,8 @@
 #include "log.h"
 #include "manager.h"
 #include "openmono-errors.h"
+#include "project.h"
+#include "session-settings.h"
 #include "session.h"
 #include "strv.h"
 #include "user-util.h"
@@ -144,58 +146,14 @@ static int method_list_sessions(Varlink *l, json_object *params, VarlinkMethodFl
         return varlink_reply(l, reply);
 }
 
-/* Reads the optional limits; absent ones keep the policy's defaults. */
-static int parse_limits(json_object *params, SessionPolicy *p, const char **ret_bad) {
-        static const struct { const char *key; size_t offset; } limits[] = {
-                { "memory_max", offsetof(SessionPolicy, memory_max) },
-                { "tasks_max", offsetof(SessionPolicy, tasks_max) },
-                { "runtime_max_usec", offsetof(SessionPolicy, runtime_max_usec) },
-        };
-        int64_t quota;
-        int r;
-
-        for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
-                r = json_get_uint64(params, limits[i].key, (uint64_t *) ((uint8_t *) p + limits[i].offset));
-                if (r < 0 && r != -ENOENT) {
-                        *ret_bad = limits[i].key;
-                        return -EINVAL;
-                }
-        }
-        r = json_get_int64(params, "cpu_quota_percent", &quota);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0 || quota < 1 || quota > 100 * 1024) {
-                *ret_bad = "cpu_quota_percent";
-                return -EINVAL;
-        }
-        p->cpu_quota_percent = (unsigned) quota;
-        return 0;
-}
-
-static int parse_strv(json_object *params, const char *key, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        json_object *a;
-        int r;
-
-        r = json_get_array(params, key, &a);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < json_object_array_length(a); i++) {
-                json_object *e = json_object_array_get_idx(a, i);
-                if (!json_object_is_type(e, json_type_string))
-                        return -EINVAL;
-                r = strv_extend(&l, json_object_get_string(e));
-                if (r < 0)
-                        return r;
-        }
-        *ret = steal_ptr(l);
-        return 0;
-}
-
-/* Takes the caller's stdin, stdout and stderr, passed as fds 1, 2 and 3 after the workspace. */
+/* Takes the caller's stdin, stdout and stderr, passed as the last three fds. */
 static int take_stdio(Varlink *l, SessionPolicy *p) {
+        unsigned n = varlink_n_received_fds(l);
+
+        if (n < 3)
+                return -EBADF;
         for (unsigned i = 0; i < 3; i++) {
-                int fd = varlink_take_fd(l, 1 + i);
+                int fd = varlink_take_fd(l, n - 3 + i);
                 if (fd < 0)
                         return -EBADF;
                 p->stdio_fds[i] = fd;
@@ -224,25 +182,38 @@ static bool term_is_valid(const char *t) {
         return n > 0 && n <= 64 && strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+_-") == n;
 }
 
-/* Everything StartSession reads from its parameters and fds, into p. On a bad parameter,
- * returns -EINVAL and names it in *ret_bad. */
-static int parse_start(Varlink *l, json_object *params, SessionPolicy *p, int *ret_workspace_fd,
+/* What a StartSession call asks for, before the controller decides. */
+typedef struct StartRequest {
+        const char *project;            /* NULL: an ad-hoc session on the workspace fd */
+        const char *task;               /* an agent task instead of a command */
+        SessionSettings settings;       /* the caller's overrides */
+        int workspace_fd;
+} StartRequest;
+
+static void start_request_done(StartRequest *r) {
+        session_settings_done(&r->settings);
+        r->workspace_fd = safe_close(r->workspace_fd);
+}
+
+/* Everything StartSession reads from its parameters and fds. On a bad parameter, returns
+ * -EINVAL and names it in *ret_bad. */
+static int parse_start(Varlink *l, json_object *params, SessionPolicy *p, StartRequest *req,
                        const char **ret_bad) {
-        const char *network = NULL, *stdio = "journal", *term = NULL;
+        const char *stdio = "journal", *term = NULL;
         int r;
 
         *ret_bad = "command";
-        if (parse_strv(params, "command", &p->argv) < 0 || strv_length(p->argv) == 0)
+        r = json_get_strv(params, "command", &p->argv);
+        if (r == -EINVAL || (r >= 0 && strv_length(p->argv) == 0))
                 return -EINVAL;
-        *ret_bad = "network";
-        r = json_get_string(params, "network", &network);
-        if (r == -EINVAL || (network && (p->network = network_policy_from_string(network)) < 0))
+        *ret_bad = "task";
+        if (json_get_string(params, "task", &req->task) == -EINVAL || (req->task && p->argv))
                 return -EINVAL;
-        *ret_bad = "allow";
-        r = parse_strv(params, "allow", &p->allowed_cidrs);
-        if (r < 0 && r != -ENOENT)
+        *ret_bad = "project";
+        r = json_get_string(params, "project", &req->project);
+        if (r == -EINVAL || (req->project && !project_name_is_valid(req->project)))
                 return -EINVAL;
-        r = parse_limits(params, p, ret_bad);
+        r = session_settings_from_json(params, &req->settings, ret_bad);
         if (r < 0)
                 return r;
         *ret_bad = "term";
@@ -253,23 +224,22 @@ static int parse_start(Varlink *l, json_object *params, SessionPolicy *p, int *r
         if (json_get_string(params, "stdio", &stdio) == -EINVAL)
                 return -EINVAL;
         if (streq(stdio, "inherit")) {
+                /* Before the workspace: the stdio fds are counted from the end. */
                 if (take_stdio(l, p) < 0)
                         return -EINVAL;
         } else if (!streq(stdio, "journal"))
                 return -EINVAL;
+        /* The workspace fd, first if passed, is needed for ad-hoc sessions; a project may do
+         * without. */
         *ret_bad = "workspace";
-        *ret_workspace_fd = varlink_take_fd(l, 0);
-        return *ret_workspace_fd < 0 ? -EINVAL : 0;
+        if (varlink_n_received_fds(l) > (p->stdio == SESSION_STDIO_INHERIT ? 3U : 0U))
+                req->workspace_fd = varlink_take_fd(l, 0);
+        return req->workspace_fd < 0 && !req->project ? -EINVAL : 0;
 }
 
 static int reply_bad_workspace(Varlink *l, int r) {
-        const char *why =
-                r == -ENOTDIR ? "it is not a directory" :
-                r == -EPERM ? "you do not own it" :
-                r == -EBUSY ? "it is a system location, your home directory or one of its parents" :
-                r == -ESTALE ? "it was moved or removed while being checked" : strerror(-r);
-
-        return varlink_errorf(l, OM_ERROR_BAD_WORKSPACE, "Cannot use this directory as a workspace: %s.", why);
+        return varlink_errorf(l, OM_ERROR_BAD_WORKSPACE, "Cannot use this directory as a workspace: %s.",
+                              workspace_error_to_string(r));
 }
 
 /* An ad-hoc session on a directory is labelled with the directory's name, made into a valid
@@ -290,28 +260,173 @@ static int project_from_workspace(const char *path, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Fills in who the session belongs to and where it keeps its files. */
-static int prepare_identity(Manager *m, SessionPolicy *p, const struct ucred *u) {
+/* Sets who the session belongs to; the owner identity also gets the owner's persistent storage,
+ * which takes the place of the hidden home directory for tools that keep caches under $HOME. */
+static int set_owner(Manager *m, SessionPolicy *p, uid_t uid, gid_t gid) {
         int r;
 
-        r = new_session_id(&p->session_id);
+        r = uid_to_name(uid, &p->owner_name);
         if (r < 0)
                 return r;
-        r = uid_to_name(u->uid, &p->owner_name);
-        if (r < 0)
-                return r;
-        p->owner_uid = u->uid;
-        p->owner_gid = u->gid;
-        p->identity = SESSION_IDENTITY_OWNER;
-        r = project_from_workspace(p->workspace, &p->project);
-        if (r < 0)
-                return r;
-        /* The real home is hidden; tools that keep caches and settings under $HOME get the
-         * persistent per-user storage instead. */
+        p->owner_uid = uid;
+        p->owner_gid = gid;
+        if (p->identity == SESSION_IDENTITY_DYNAMIC)
+                return strv_extend(&p->environment, "HOME=" SESSION_WORKSPACE_DIR);
         r = strv_extend(&p->environment, "HOME=" SESSION_STORAGE_DIR);
         if (r < 0)
                 return r;
-        return manager_ensure_storage(m, u->uid, u->gid, &p->storage);
+        return manager_ensure_storage(m, uid, gid, &p->storage);
+}
+
+/* An ad-hoc session: the caller's own directory, passed as an fd, run as the caller. Returns 1 to
+ * go on, 0 when it replied with an error, <0 on failure. */
+static int identity_from_workspace(Manager *m, Varlink *l, StartRequest *req, const struct ucred *u,
+                                   SessionPolicy *p) {
+        int r;
+
+        /* A sandbox running as root is no sandbox: root starts projects, which run as their
+         * owner or a dynamic user. */
+        if (u->uid == 0)
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
+                                      "Sessions cannot run as root; run as the user who owns the workspace, "
+                                      "or start a project.");
+        r = workspace_verify_fd(req->workspace_fd, u->uid, &p->workspace);
+        if (r < 0)
+                return reply_bad_workspace(l, r);
+        r = project_from_workspace(p->workspace, &p->project);
+        if (r >= 0)
+                r = set_owner(m, p, u->uid, u->gid);
+        return r < 0 ? r : 1;
+}
+
+/* A project with the owner identity runs as its owner on its workspace. The owner passes the
+ * workspace as an fd like for any session; an administrator (or openmono@.service) may leave that
+ * to the controller, which opens the configured path itself. Either way the directory must still
+ * belong to the owner. */
+static int identity_from_owner_project(Manager *m, Varlink *l, const Project *proj, StartRequest *req,
+                                       const struct ucred *u, SessionPolicy *p) {
+        struct passwd *pw = getpwnam(proj->owner);
+        int r;
+
+        if (!pw)
+                return varlink_errorf(l, OM_ERROR_BAD_PROJECT, "The owner '%s' of project '%s' does not exist.",
+                                      proj->owner, proj->name);
+        if (u->uid != pw->pw_uid && !uid_is_admin(u->uid))
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
+                                      "Sessions of project '%s' run as %s; only %s and administrators may start them.",
+                                      proj->name, proj->owner, proj->owner);
+        p->identity = SESSION_IDENTITY_OWNER;
+        if (req->workspace_fd < 0 && uid_is_admin(u->uid))
+                req->workspace_fd = NEG_ERRNO(open(proj->workspace, O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_NOFOLLOW));
+        if (req->workspace_fd < 0)
+                return varlink_errorf(l, OM_ERROR_BAD_WORKSPACE, "Cannot open the workspace %s of project '%s'.",
+                                      proj->workspace, proj->name);
+        r = workspace_verify_fd(req->workspace_fd, pw->pw_uid, &p->workspace);
+        if (r < 0)
+                return reply_bad_workspace(l, r);
+        if (!streq(p->workspace, proj->workspace))
+                return varlink_errorf(l, OM_ERROR_BAD_WORKSPACE, "The directory passed is not the workspace %s of project '%s'.",
+                                      proj->workspace, proj->name);
+        r = free_and_strdup(&p->project, proj->name);
+        if (r >= 0)
+                r = set_owner(m, p, pw->pw_uid, pw->pw_gid);
+        return r < 0 ? r : 1;
+}
+
+/* A dynamic project runs as om-<project> on its managed workspace; the caller's slice and
+ * session cap account for it. */
+static int identity_from_dynamic_project(Manager *m, const Project *proj, const struct ucred *u,
+                                         SessionPolicy *p) {
+        int r;
+
+        p->identity = SESSION_IDENTITY_DYNAMIC;
+        r = free_and_strdup(&p->project, proj->name);
+        if (r >= 0)
+                r = set_owner(m, p, u->uid, u->gid);
+        return r < 0 ? r : 1;
+}
+
+/* How open a network policy is, to keep users from widening what a project allows. */
+static int network_rank(NetworkPolicy n) {
+        static const int rank[_NETWORK_POLICY_MAX] = {
+                [NETWORK_POLICY_NONE] = 0,
+                [NETWORK_POLICY_ALLOWLIST] = 1,
+                [NETWORK_POLICY_INTRANET] = 2,
+                [NETWORK_POLICY_INTERNET] = 3,
+        };
+        return rank[n];
+}
+
+/* Layers the sandbox settings: compiled-in defaults, the site's [Sessions], the project, then
+ * the caller's overrides, which may narrow what a project allows but not widen it (unless the
+ * caller is an administrator). Returns 1 to go on, 0 when it replied with an error. */
+static int apply_settings(Manager *m, Varlink *l, const Project *proj, const StartRequest *req, uid_t uid,
+                          SessionPolicy *p) {
+        bool admin = uid_is_admin(uid) > 0;
+        NetworkPolicy allowed;
+
+        if (session_settings_apply(&m->config.sessions, p) < 0 ||
+            (proj && session_settings_apply(&proj->sandbox, p) < 0))
+                return -ENOMEM;
+        allowed = p->network;
+        if (proj && proj->sandbox.network >= 0 && !admin &&
+            ((req->settings.network >= 0 && network_rank(req->settings.network) > network_rank(allowed)) ||
+             (req->settings.allow && allowed != NETWORK_POLICY_INTERNET)))
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
+                                      "Project '%s' allows at most network '%s' and no extra addresses.",
+                                      proj->name, network_policy_to_string(allowed));
+        if (session_settings_apply(&req->settings, p) < 0)
+                return -ENOMEM;
+        if (p->network == NETWORK_POLICY_INTERNET && !admin && allowed != NETWORK_POLICY_INTERNET)
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
+                                      "Only administrators may give a session unrestricted internet access.");
+        return 1;
+}
+
+/* The command: as given, or the agent working on the task given or the project's default one. */
+static int choose_command(Varlink *l, const Project *proj, const StartRequest *req, SessionPolicy *p) {
+        _cleanup_free_ char *command = NULL;
+        const char *task = req->task ?: (proj ? proj->task : NULL);
+        int r;
+
+        if (!p->argv) {
+                if (!task)
+                        return varlink_errorf(l, VARLINK_ERROR_INVALID_PARAMETER,
+                                              "Give a command or a task%s.",
+                                              proj ? "; the project has no [Agent] Task=" : "");
+                r = strv_extend(&p->argv, SESSION_AGENT_PATH);
+                if (r >= 0)
+                        r = strv_extend(&p->argv, "--task");
+                if (r >= 0)
+                        r = strv_extend(&p->argv, task);
+                if (r < 0)
+                        return r;
+        }
+        r = resolve_command(p->argv[0], &command);
+        if (r < 0)
+                return varlink_errorf(l, OM_ERROR_COMMAND_NOT_FOUND, "Command '%s' not found.", p->argv[0]);
+        free_and_replace(p->argv[0], command);
+        return 1;
+}
+
+/* Loads the project asked for and checks the caller may use it. Returns 1 and the project (or
+ * NULL for none asked), 0 when it replied with an error. */
+static int load_project(Manager *m, Varlink *l, const StartRequest *req, uid_t uid, Project **ret) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
+        int r;
+
+        *ret = NULL;
+        if (!req->project)
+                return 1;
+        r = project_load(&m->project_dirs, req->project, ret, &diag);
+        if (r == -ENOENT || (r >= 0 && !project_may_use(*ret, uid))) {
+                *ret = project_free(*ret);
+                return varlink_errorf(l, OM_ERROR_NO_SUCH_PROJECT, "No project '%s'.", req->project);
+        }
+        if (r < 0)
+                return varlink_errorf(l, OM_ERROR_BAD_PROJECT, "Project '%s' is broken: %s", req->project,
+                                      diag.error ?: strerror(-r));
+        return 1;
 }
 
 /* Registers the session and starts its unit; on failure nothing is left behind. */
@@ -325,7 +440,7 @@ static int launch(Manager *m, Varlink *l, SessionPolicy *p, Session **ret) {
         s->uid = p->owner_uid;
         s->network = p->network;
         s->started_realtime = now(CLOCK_REALTIME);
-        if (!(s->user = strdup(p->owner_name)) || !(s->workspace = strdup(p->workspace)) ||
+        if (!(s->user = strdup(p->owner_name)) || (p->workspace && !(s->workspace = strdup(p->workspace))) ||
             !(s->project = strdup(p->project))) {
                 session_free(s);
                 return -ENOMEM;
@@ -343,11 +458,41 @@ static int launch(Manager *m, Varlink *l, SessionPolicy *p, Session **ret) {
         return 0;
 }
 
+/* Decides everything about the session: project, identity, settings, command. Returns 1 to
+ * go on, 0 when it replied with an error. */
+static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred *u, SessionPolicy *p) {
+        _cleanup_(project_freep) Project *proj = NULL;
+        int r;
+
+        r = load_project(m, l, req, u->uid, &proj);
+        if (r <= 0)
+                return r;
+        if (!proj)
+                r = identity_from_workspace(m, l, req, u, p);
+        else if (proj->identity == SESSION_IDENTITY_OWNER)
+                r = identity_from_owner_project(m, l, proj, req, u, p);
+        else
+                r = identity_from_dynamic_project(m, proj, u, p);
+        if (r > 0)
+                r = apply_settings(m, l, proj, req, u->uid, p);
+        if (r > 0)
+                r = choose_command(l, proj, req, p);
+        if (r > 0 && manager_count_user_sessions(m, p->owner_uid) >= m->config.sessions_per_user_max)
+                r = varlink_errorf(l, OM_ERROR_TOO_MANY_SESSIONS,
+                                   "%s already has %u sessions running, the most allowed.",
+                                   p->owner_name, m->config.sessions_per_user_max);
+        if (r > 0)
+                r = new_session_id(&p->session_id) < 0 ? -ENOMEM : 1;
+        return r;
+}
+
 static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
         _cleanup_(session_policy_freep) SessionPolicy *p = session_policy_new();
+        _cleanup_(start_request_done) StartRequest req = {
+                .settings = SESSION_SETTINGS_UNSET,
+                .workspace_fd = -EBADF,
+        };
         _cleanup_(json_object_putp) json_object *j = NULL;
-        _cleanup_close_ int workspace_fd = -EBADF;
-        _cleanup_free_ char *command = NULL;
         Manager *m = userdata;
         const char *bad = NULL;
         struct ucred u;
@@ -356,35 +501,14 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
 
         if (!p)
                 return -ENOMEM;
-        r = parse_start(l, params, p, &workspace_fd, &bad);
+        r = parse_start(l, params, p, &req, &bad);
         if (r < 0)
                 return varlink_error_invalid_parameter(l, bad);
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
-        /* A sandbox running as root is no sandbox: root works through projects with a dynamic
-         * user instead. */
-        if (u.uid == 0)
-                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
-                                      "Sessions cannot run as root; run as the user who owns the workspace.");
-        r = workspace_verify_fd(workspace_fd, u.uid, &p->workspace);
-        if (r < 0)
-                return reply_bad_workspace(l, r);
-        r = resolve_command(p->argv[0], &command);
-        if (r < 0)
-                return varlink_errorf(l, OM_ERROR_COMMAND_NOT_FOUND, "Command '%s' not found.", p->argv[0]);
-        free_and_replace(p->argv[0], command);
-
-        if (p->network == NETWORK_POLICY_INTERNET && !uid_is_admin(u.uid))
-                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
-                                      "Only administrators may give a session unrestricted internet access.");
-        if (manager_count_user_sessions(m, u.uid) >= m->config.sessions_per_user_max)
-                return varlink_errorf(l, OM_ERROR_TOO_MANY_SESSIONS,
-                                      "You already have %u sessions running, the most allowed.",
-                                      m->config.sessions_per_user_max);
-
-        r = prepare_identity(m, p, &u);
-        if (r < 0)
+        r = decide(m, l, &req, &u, p);
+        if (r <= 0)
                 return r;
         r = session_policy_validate(p);
         if (r < 0)
@@ -413,11 +537,13 @@ static const char session_interface_methods[] =
         " memory_current_bytes: ?int, tasks_current: ?int, ip_ingress_bytes: ?int,"
         " ip_egress_bytes: ?int, main_pid: ?int)\n"
         "\n"
-        "# Starts a command in a new sandboxed session on a directory the caller owns, passed as\n"
-        "# fd 0. With stdio \"inherit\", fds 1-3 are its stdin, stdout and stderr; otherwise its\n"
-        "# output goes to the journal. With \"more\", a reply follows every state change and the\n"
-        "# last one carries the exit status.\n"
-        "method StartSession(command: []string, network: ?string, allow: ?[]string, stdio: ?string,"
+        "# Starts a sandboxed session running command, or the agent on task (default: the\n"
+        "# project's task). Without a project it works on a directory the caller owns, passed as\n"
+        "# the first fd; a project names its own workspace. With stdio \"inherit\", the last three\n"
+        "# fds are its stdin, stdout and stderr; otherwise its output goes to the journal. With\n"
+        "# \"more\", a reply follows every state change and the last one carries the exit status.\n"
+        "method StartSession(command: ?[]string, task: ?string, project: ?string, network: ?string,"
+        " allow: ?[]string, stdio: ?string,"
         " memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int, runtime_max_usec: ?int, term: ?string)"
         " -> (session: Session)\n"
         "method ListSessions() -> (sessions: []Session)\n"

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "json-util.h"
+#include "fs-util.h"
 #include "log.h"
 #include "manager.h"
 #include "session.h"
@@ -428,8 +429,7 @@ static int session_metadata_json(Session *s, json_object **ret) {
 
 int session_save(Session *s) {
         _cleanup_(json_object_putp) json_object *j = NULL;
-        char path[PATH_MAX], tmp[PATH_MAX + 8];
-        _cleanup_close_ int fd = -EBADF;
+        char path[PATH_MAX];
         const char *text;
         int r;
 
@@ -437,20 +437,8 @@ int session_save(Session *s) {
         if (r < 0)
                 return r;
         session_state_file(s, path, sizeof path);
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        fd = NEG_ERRNO(open(tmp, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC|O_NOFOLLOW, 0600));
-        if (fd < 0)
-                return fd;
         text = json_to_string(j);
-        if (write(fd, text, strlen(text)) != (ssize_t) strlen(text)) {
-                r = errno > 0 ? -errno : -EIO;
-                (void) unlink(tmp);
-                return r;
-        }
-        r = NEG_ERRNO(rename(tmp, path));
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
+        return write_file_atomic(path, text, strlen(text), 0600);
 }
 
 int session_load(Session *s) {

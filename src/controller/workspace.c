@@ -66,6 +66,13 @@ int workspace_verify_fd(int fd, uid_t owner, char **ret_path) {
         return *ret_path ? 0 : -ENOMEM;
 }
 
+const char *workspace_error_to_string(int r) {
+        return r == -ENOTDIR ? "it is not a directory" :
+               r == -EPERM ? "it does not belong to the user the sessions run as" :
+               r == -EBUSY ? "it is a system location, a home directory or one of its parents" :
+               r == -ESTALE ? "it was moved or removed while being checked" : strerror(-r);
+}
+
 int resolve_command(const char *name, char **ret) {
         static const char *const path[] = {
                 "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",

@@ -11,6 +11,9 @@
  * (not the owner's), -EBUSY (a place that must never be a workspace) or -ESTALE (moved). */
 int workspace_verify_fd(int fd, uid_t owner, char **ret_path);
 
+/* Says for users what a workspace_verify_fd() error means. */
+const char *workspace_error_to_string(int r);
+
 /* Resolves argv[0] as the session will run it: absolute paths stay, paths with a slash are
  * relative to /workspace, bare names are searched in the standard PATH. Returns 0 and a new
  * absolute path, or -ENOENT. */

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "ctl.h"
@@ -19,6 +20,8 @@
 
 typedef struct RunArgs {
         const char *workspace;
+        const char *project;
+        char *task;                     /* words given without "--": a task for the agent */
         const char *network;
         char **allow;
         uint64_t memory_max, tasks_max, runtime_max_usec;
@@ -36,14 +39,17 @@ typedef struct RunState {
 } RunState;
 
 static void run_args_done(RunArgs *a) {
+        free(a->task);
         strv_free(a->allow);
         strv_free(a->command);
 }
 
 static void run_help(void) {
-        printf("%s run [OPTIONS...] -w DIR [--] COMMAND [ARGS...]\n\n"
-               "Run COMMAND in a sandboxed session that sees DIR at /workspace.\n\n"
+        printf("%s run [OPTIONS...] -w DIR|-p PROJECT [\"TASK\" | -- COMMAND [ARGS...]]\n\n"
+               "Run the agent on TASK, or COMMAND, in a sandboxed session that sees DIR (or the\n"
+               "project's workspace) at /workspace. Without either, runs the project's own task.\n\n"
                "  -w --workspace=DIR      Directory to work in (must be yours)\n"
+               "  -p --project=PROJECT    Run a session of PROJECT (see 'openmonoctl project')\n"
                "     --network=POLICY     none, intranet (default), allowlist, internet (admins)\n"
                "     --allow=CIDR         Extra network to allow (repeatable)\n"
                "     --memory-max=BYTES   Memory limit (K, M, G suffixes: 512M)\n"
@@ -55,37 +61,12 @@ static void run_help(void) {
                "  -h --help               Show this help\n", program_invocation_short_name);
 }
 
-/* Reports a malformed option value the same way for every option. */
-static int bad_value(int r, const char *option, const char *value) {
-        return log_error_errno(r, "Invalid value for --%s: '%s'%s", option, value,
-                               r == -ERANGE ? " (out of range)." : ".");
-}
-
-/* CPU quota as systemd writes it ("150%"), or a bare number of percent. */
-static int parse_cpu_quota(const char *s, int64_t *ret) {
-        unsigned v;
-        uint64_t u;
-        int r;
-
-        r = strchr(s, '%') ? parse_percent(s, &v) : parse_uint64(s, &u);
-        if (r < 0)
-                return r;
-        if (!strchr(s, '%')) {
-                if (u > UINT32_MAX)
-                        return -ERANGE;
-                v = (unsigned) u;
-        }
-        if (v == 0)
-                return -ERANGE;
-        *ret = v;
-        return 0;
-}
-
 static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
         enum { ARG_NETWORK = 0x100, ARG_ALLOW, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME };
         static const struct option options[] = {
                 { "help",        no_argument,       NULL, 'h'         },
                 { "workspace",   required_argument, NULL, 'w'         },
+                { "project",     required_argument, NULL, 'p'         },
                 { "detach",      no_argument,       NULL, 'd'         },
                 { "pipe",        no_argument,       NULL, 'P'         },
                 { "network",     required_argument, NULL, ARG_NETWORK },
@@ -99,13 +80,16 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
         int c, r = 0;
 
         optind = 0;
-        while (r >= 0 && (c = getopt_long(argc, argv, "+hw:dP", options, NULL)) >= 0)
+        while (r >= 0 && (c = getopt_long(argc, argv, "+hw:p:dP", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         run_help();
                         return 0;
                 case 'w':
                         a->workspace = optarg;
+                        break;
+                case 'p':
+                        a->project = optarg;
                         break;
                 case 'd':
                         a->detach = true;
@@ -122,33 +106,42 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 case ARG_MEMORY:
                         r = parse_size(optarg, &a->memory_max);
                         if (r < 0)
-                                return bad_value(r, "memory-max", optarg);
+                                return ctl_bad_value(r, "memory-max", optarg);
                         break;
                 case ARG_TASKS:
                         r = parse_uint64(optarg, &a->tasks_max);
                         if (r < 0)
-                                return bad_value(r, "tasks-max", optarg);
+                                return ctl_bad_value(r, "tasks-max", optarg);
                         break;
                 case ARG_CPU:
-                        r = parse_cpu_quota(optarg, &a->cpu_quota);
+                        r = ctl_parse_cpu_quota(optarg, &a->cpu_quota);
                         if (r < 0)
-                                return bad_value(r, "cpu-quota", optarg);
+                                return ctl_bad_value(r, "cpu-quota", optarg);
                         break;
                 case ARG_RUNTIME:
                         r = parse_timespan(optarg, &a->runtime_max_usec);
                         if (r < 0)
-                                return bad_value(r, "runtime-max", optarg);
+                                return ctl_bad_value(r, "runtime-max", optarg);
                         break;
                 default:
                         return -EINVAL;
                 }
         if (r < 0)
                 return r;
-        if (!a->workspace)
-                return log_error_errno(EINVAL, "No workspace given; use -w DIR.");
-        for (int i = optind; i < argc; i++)
-                if (strv_extend(&a->command, argv[i]) < 0)
+        if (!a->workspace == !a->project)
+                return log_error_errno(EINVAL, "Give a workspace (-w DIR) or a project (-p PROJECT), not both.");
+        /* Words after "--" are a command; words without it are a task for the agent. */
+        if (optind > 0 && optind <= argc && streq(argv[optind - 1], "--")) {
+                for (int i = optind; i < argc; i++)
+                        if (strv_extend(&a->command, argv[i]) < 0)
+                                return log_oom();
+                if (!a->command)
+                        return log_error_errno(EINVAL, "No command after '--'.");
+        } else if (optind < argc) {
+                a->task = strv_join(argv + optind, " ");
+                if (!a->task)
                         return log_oom();
+        }
         return 1;
 }
 
@@ -166,9 +159,13 @@ static int build_start_parameters(const RunArgs *a, json_object **ret) {
                 json_object_array_add(cmd, json_object_new_string(*s));
         STRV_FOREACH(s, a->allow)
                 json_object_array_add(allow, json_object_new_string(*s));
-        r = json_add_take(p, "command", cmd);
+        r = a->command ? json_add_take(p, "command", cmd) : (json_object_put(cmd), 0);
         if (r >= 0)
-                r = json_add_take(p, "allow", allow);
+                r = a->allow ? json_add_take(p, "allow", allow) : (json_object_put(allow), 0);
+        if (r >= 0 && a->project)
+                r = json_add_string(p, "project", a->project);
+        if (r >= 0 && a->task)
+                r = json_add_string(p, "task", a->task);
         if (r >= 0 && a->network)
                 r = json_add_string(p, "network", a->network);
         if (r >= 0)
@@ -189,16 +186,41 @@ static int build_start_parameters(const RunArgs *a, json_object **ret) {
         return 0;
 }
 
-/* Passes the workspace (fd 0 of the call) and, when attached, our stdio (fds 1-3). The
- * controller checks ownership on the fd, never on the path string. */
+/* A project's workspace, opened when it is ours to pass: the controller checks ownership on an
+ * fd, never on a path string. Another user's project (as an administrator sees it) or a dynamic
+ * one needs none. Returns the fd or -EBADF. */
+static int open_project_workspace(Varlink *link, const char *project) {
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
+        json_object *reply, *proj = NULL;
+        const char *path = NULL, *error = NULL;
+        struct stat st;
+        int fd;
+
+        if (!p || json_add_string(p, "name", project) < 0)
+                return -EBADF;
+        /* Errors (no such project...) are reported by StartSession with the same words. */
+        if (varlink_call(link, "io.openmono.Manager.GetProject", p, &reply, &error) < 0 || error ||
+            json_get_object(reply, "project", &proj) < 0 || json_get_string(proj, "workspace", &path) < 0)
+                return -EBADF;
+        fd = open(path, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != getuid())
+                return safe_close(fd);
+        return fd;
+}
+
+/* Passes the workspace (the call's first fd) and, when attached, our stdio (the last three). */
 static int push_fds(Varlink *link, const RunArgs *a, RunState *st) {
         _cleanup_close_ int peer = -EBADF;
-        int fd, r;
+        int fd, r = 0;
 
-        fd = open(a->workspace, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(errno, "Cannot open workspace '%s': %m", a->workspace);
-        r = varlink_push_fd(link, fd);
+        if (a->workspace) {
+                fd = open(a->workspace, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+                if (fd < 0)
+                        return log_error_errno(errno, "Cannot open workspace '%s': %m", a->workspace);
+        } else
+                fd = open_project_workspace(link, a->project);
+        if (fd >= 0)
+                r = varlink_push_fd(link, fd);
         if (r < 0 || a->detach)
                 return r;
         /* On a terminal the session gets a pty of its own, as with systemd-run --pty. */
@@ -358,8 +380,8 @@ int verb_run(int argc, char *argv[]) {
         r = parse_run_argv(argc, argv, &a);
         if (r <= 0)
                 return r;
-        if (strv_length(a.command) == 0)
-                return log_error_errno(EINVAL, "No command given.");
+        if (!a.command && !a.task && !a.project)
+                return log_error_errno(EINVAL, "Nothing to run: give a task, or a command after '--'.");
         return run_session(&a);
 }
 
@@ -371,7 +393,7 @@ int verb_shell(int argc, char *argv[]) {
         r = parse_run_argv(argc, argv, &a);
         if (r <= 0)
                 return r;
-        if (strv_length(a.command) > 0)
+        if (a.command || a.task)
                 return log_error_errno(EINVAL, "'shell' takes no command; use 'run' for that.");
         if (a.detach)
                 return log_error_errno(EINVAL, "An interactive shell cannot be detached.");

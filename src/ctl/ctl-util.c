@@ -6,6 +6,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "parse-util.h"
 #include "openmono-errors.h"
 
 #define DEFAULT_SOCKET RUNDIR "/io.openmono.Manager"
@@ -111,4 +112,30 @@ const char *ctl_format_duration(char *buf, size_t n, uint64_t usec) {
         else
                 snprintf(buf, n, "%" PRIu64 "d %" PRIu64 "h", s / 86400, (s % 86400) / 3600);
         return buf;
+}
+
+/* Reports a malformed option value the same way for every option. */
+int ctl_bad_value(int r, const char *option, const char *value) {
+        return log_error_errno(r, "Invalid value for --%s: '%s'%s", option, value,
+                               r == -ERANGE ? " (out of range)." : ".");
+}
+
+/* CPU quota as systemd writes it ("150%"), or a bare number of percent. */
+int ctl_parse_cpu_quota(const char *s, int64_t *ret) {
+        unsigned v;
+        uint64_t u;
+        int r;
+
+        r = strchr(s, '%') ? parse_percent(s, &v) : parse_uint64(s, &u);
+        if (r < 0)
+                return r;
+        if (!strchr(s, '%')) {
+                if (u > UINT32_MAX)
+                        return -ERANGE;
+                v = (unsigned) u;
+        }
+        if (v == 0)
+                return -ERANGE;
+        *ret = v;
+        return 0;
 }

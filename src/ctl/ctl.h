@@ -4,6 +4,7 @@
 /* What openmonoctl's verbs share: global options, exit codes, and talking to the controller. */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "varlink.h"
 
@@ -30,6 +31,11 @@ void ctl_print_json(json_object *o);
 /* Formats a duration for humans, e.g. "2h 5min", "3.2s". */
 const char *ctl_format_duration(char *buf, size_t n, uint64_t usec);
 
+/* Logs "Invalid value for --option: 'value'." for the parse error r and returns r. */
+int ctl_bad_value(int r, const char *option, const char *value);
+/* Parses a CPU quota as systemd writes it ("150%") or a bare number of percent. */
+int ctl_parse_cpu_quota(const char *s, int64_t *ret);
+
 /* A verb returns this to make openmonoctl exit with status s (e.g. a session's exit status);
  * negative errnos stay errors. */
 #define CTL_EXIT_BASE 0x10000
@@ -39,3 +45,4 @@ int verb_status(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
 int verb_shell(int argc, char *argv[]);
 int verb_session(int argc, char *argv[]);
+int verb_project(int argc, char *argv[]);

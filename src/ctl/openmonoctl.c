@@ -19,6 +19,7 @@ static const Verb verbs[] = {
         { "run",     verb_run,     "Run a command in a sandboxed session on a directory" },
         { "shell",   verb_shell,   "Open an interactive shell in a sandboxed session" },
         { "session", verb_session, "List, show, stop sessions and read their logs" },
+        { "project", verb_project, "Add, list, show, change and remove projects" },
 };
 
 static void help(void) {

@@ -2,6 +2,7 @@
 /* json-c wrappers that turn its NULL/-1 conventions into negative errno. */
 
 #include "json-util.h"
+#include "strv.h"
 
 int json_parse(const char *s, size_t n, json_object **ret) {
         json_tokener *tok;
@@ -129,4 +130,27 @@ int json_add_uint64(json_object *o, const char *key, uint64_t v) {
 
 const char *json_to_string(json_object *o) {
         return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int json_get_strv(json_object *o, const char *key, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        json_object *a;
+        int r;
+
+        r = json_get_array(o, key, &a);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+                if (!json_object_is_type(e, json_type_string))
+                        return -EINVAL;
+                r = strv_extend(&l, json_object_get_string(e));
+                if (r < 0)
+                        return r;
+        }
+        /* An empty array is a value too: an empty list, not an absent one. */
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret = steal_ptr(l);
+        return 0;
 }

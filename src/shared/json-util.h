@@ -27,6 +27,9 @@ int json_get_int64(json_object *o, const char *key, int64_t *ret);
 int json_get_uint64(json_object *o, const char *key, uint64_t *ret);
 int json_get_object(json_object *o, const char *key, json_object **ret);
 int json_get_array(json_object *o, const char *key, json_object **ret);
+/* Reads an array of strings into a new strv: -ENOENT if absent, -EINVAL if any element is not a
+ * string, -ENOMEM. */
+int json_get_strv(json_object *o, const char *key, char ***ret);
 
 /* Adds a field, taking a new value built from v. Return 0 or -ENOMEM. */
 int json_add_string(json_object *o, const char *key, const char *v);

@@ -53,6 +53,16 @@ static inline void freep(void *p) {
 
 /* Frees *a and moves b into it, leaving b NULL. */
 #define free_and_replace(a, b) ({ free(a); (a) = steal_ptr(b); 0; })
+/* Replaces the string *p with a copy of s. Returns 0 or -ENOMEM (and leaves *p as it was). */
+static inline int free_and_strdup(char **p, const char *s) {
+        char *copy = strdup(s);
+
+        if (!copy)
+                return -ENOMEM;
+        free(*p);
+        *p = copy;
+        return 0;
+}
 
 /* The current time of clock in µs. */
 static inline uint64_t now(clockid_t clock) {

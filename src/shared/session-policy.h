@@ -20,6 +20,9 @@ typedef struct UnitProperties UnitProperties;
 #define SESSION_WORKSPACE_DIR "/workspace"
 #define SESSION_STORAGE_DIR "/storage"
 
+/* What runs an agent task in a session. */
+#define SESSION_AGENT_PATH BINDIR "/openmono-agent"
+
 /* DynamicUser= keeps managed workspaces below this StateDirectory= prefix; systemd stores them in
  * /var/lib/private/ and points a symlink from /var/lib/ at them. It is not below /var/lib/openmono:
  * that is hidden from sessions, and systemd 252 cannot set up a dynamic user's state directory

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "json-util.h"
 #include "session-settings.h"
 #include "strv.h"
 
@@ -58,6 +59,49 @@ int session_settings_validate(const SessionSettings *s, const char **ret_bad) {
                         *ret_bad = *c;
                         return -EINVAL;
                 }
+        return 0;
+}
+
+static int get_u64(json_object *o, const char *key, uint64_t *field, const char **ret_bad) {
+        int r = json_get_uint64(o, key, field);
+
+        if (r < 0 && r != -ENOENT) {
+                *ret_bad = key;
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int session_settings_from_json(json_object *o, SessionSettings *s, const char **ret_bad) {
+        const char *network = NULL, *bad;
+        char **allow = NULL;
+        int64_t quota;
+        int r;
+
+        *ret_bad = "network";
+        r = json_get_string(o, "network", &network);
+        if (r == -EINVAL || (network && (s->network = network_policy_from_string(network)) < 0))
+                return -EINVAL;
+        *ret_bad = "allow";
+        r = json_get_strv(o, "allow", &allow);
+        if (r >= 0) {
+                strv_free(s->allow);
+                s->allow = allow;
+                if (session_settings_validate(s, &bad) < 0)
+                        return -EINVAL;
+        } else if (r != -ENOENT)
+                return -EINVAL;
+        if (get_u64(o, "memory_max", &s->memory_max, ret_bad) < 0 ||
+            get_u64(o, "tasks_max", &s->tasks_max, ret_bad) < 0 ||
+            get_u64(o, "runtime_max_usec", &s->runtime_max_usec, ret_bad) < 0)
+                return -EINVAL;
+        *ret_bad = "cpu_quota_percent";
+        r = json_get_int64(o, "cpu_quota_percent", &quota);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0 || quota < 1 || quota > 100 * 1024)
+                return -EINVAL;
+        s->cpu_quota_percent = (unsigned) quota;
         return 0;
 }
 

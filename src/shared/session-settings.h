@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "conf-parser.h"
 #include "session-policy.h"
 
@@ -36,6 +38,11 @@ int session_settings_merge(SessionSettings *dst, const SessionSettings *src);
 int session_settings_apply(const SessionSettings *s, SessionPolicy *p);
 /* Checks that every Allow= entry is a CIDR; *ret_bad is the first that is not. */
 int session_settings_validate(const SessionSettings *s, const char **ret_bad);
+
+/* Reads the settings a request may carry (network, allow, memory_max, tasks_max,
+ * cpu_quota_percent, runtime_max_usec) from a JSON object into s; absent ones stay. On a bad
+ * value returns -EINVAL and names its key in *ret_bad. */
+int session_settings_from_json(json_object *o, SessionSettings *s, const char **ret_bad);
 
 int config_parse_network_policy(const char *filename, unsigned line, const char *section,
                                 const char *key, const char *value, void *data, char **ret_error);

@@ -101,3 +101,21 @@ char **strv_copy(char *const *l) {
                 return strv_free(copy);
         return copy;
 }
+
+char *strv_join(char *const *l, const char *separator) {
+        size_t n = 1, k = strlen(separator);
+        char *s, *p;
+
+        STRV_FOREACH(e, l)
+                n += strlen(*e) + k;
+        p = s = malloc(n);
+        if (!s)
+                return NULL;
+        *p = 0;
+        STRV_FOREACH(e, l) {
+                if (e != l)
+                        p = stpcpy(p, separator);
+                p = stpcpy(p, *e);
+        }
+        return s;
+}

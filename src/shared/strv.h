@@ -28,6 +28,9 @@ int strv_extend_strv(char ***l, char *const *other);
 /* Returns a deep copy of l (NULL for NULL), or NULL when out of memory. */
 char **strv_copy(char *const *l);
 
+/* Joins the elements with separator between them. Returns a new string or NULL (no memory). */
+char *strv_join(char *const *l, const char *separator);
+
 /* Splits s at any of the separator characters, skipping empty pieces. Returns 0 or -ENOMEM. */
 int strv_split(const char *s, const char *separators, char ***ret);
 

@@ -55,12 +55,25 @@ static void test_strv_copy(void **state) {
         assert_int_equal(strv_length(empty), 2);
 }
 
+static void test_strv_join(void **state) {
+        _cleanup_strv_free_ char **a = NULL;
+        _cleanup_free_ char *j = NULL, *e = NULL;
+        char *nothing[] = { NULL };
+
+        assert_int_equal(strv_split("fix the tests", " ", &a), 0);
+        j = strv_join(a, " ");
+        assert_string_equal(j, "fix the tests");
+        e = strv_join(nothing, ", ");
+        assert_string_equal(e, "");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_strv_split),
                 cmocka_unit_test(test_strv_split_empty),
                 cmocka_unit_test(test_strv_extend),
                 cmocka_unit_test(test_strv_copy),
+                cmocka_unit_test(test_strv_join),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* openmonoctl project: add, list, show, change and remove projects. */
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "parse-util.h"
+#include "strv.h"
+
+static void project_help(void) {
+        printf("%s project COMMAND\n\n"
+               "  list                     List the projects you may start sessions of\n"
+               "  show NAME                Show a project's settings\n"
+               "  add NAME [OPTIONS...]    Create a project of your own\n"
+               "  set NAME [OPTIONS...]    Change settings of your project\n"
+               "  remove NAME              Remove your project\n\n"
+               "Options of add and set:\n"
+               "  -w --workspace=DIR       The project's workspace (identity 'owner'; must be yours)\n"
+               "     --identity=ID         owner (run as you on the workspace; default) or dynamic\n"
+               "                           (run as om-NAME on a workspace managed by OpenMono)\n"
+               "     --description=TEXT    What the project is\n"
+               "     --task=TEXT           The agent task openmono@NAME.service runs\n"
+               "     --network=POLICY      none, intranet, allowlist, internet (administrators)\n"
+               "     --allow=CIDR          Extra network to allow (repeatable)\n"
+               "     --memory-max=BYTES    --tasks-max=N  --cpu-quota=PERCENT  --runtime-max=TIME\n"
+               "     --user=USER --group=GROUP\n"
+               "                           Who else may start sessions (identity 'dynamic' only;\n"
+               "                           repeatable)\n",
+               program_invocation_short_name);
+}
+
+static const char *field(json_object *o, const char *key) {
+        const char *s = NULL;
+
+        (void) json_get_string(o, key, &s);
+        return s ?: "-";
+}
+
+static int project_list(void) {
+        _cleanup_(varlink_unrefp) Varlink *link = NULL;
+        json_object *reply, *list = NULL;
+        size_t n;
+        int r;
+
+        r = ctl_connect(&link);
+        if (r >= 0)
+                r = ctl_call(link, "io.openmono.Manager.ListProjects", NULL, &reply);
+        if (r < 0)
+                return r;
+        (void) json_get_array(reply, "projects", &list);
+        if (arg_json) {
+                ctl_print_json(list);
+                return 0;
+        }
+        n = list ? json_object_array_length(list) : 0;
+        if (arg_legend)
+                printf("%-20s %-7s %-8s %-10s %-9s %s\n", "NAME", "SCOPE", "IDENTITY", "OWNER", "NETWORK", "WORKSPACE");
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = json_object_array_get_idx(list, i);
+                printf("%-20s %-7s %-8s %-10s %-9s %s\n", field(p, "name"), field(p, "scope"), field(p, "identity"),
+                       field(p, "owner"), field(p, "network"), field(p, "workspace"));
+        }
+        if (arg_legend)
+                printf("\n%zu project%s listed.\n", n, n == 1 ? "" : "s");
+        return 0;
+}
+
+static void print_project(json_object *p) {
+        json_object *a;
+        uint64_t v;
+        char buf[FORMAT_TIMESPAN_MAX];
+
+        printf("%11s: %s\n%11s: %s\n%11s: %s\n%11s: %s\n%11s: %s\n%11s: %s\n",
+               "Project", field(p, "name"), "Scope", field(p, "scope"), "Description", field(p, "description"),
+               "Identity", field(p, "identity"), "Owner", field(p, "owner"), "Workspace", field(p, "workspace"));
+        printf("%11s: %s\n", "Network", json_get_string(p, "network", &(const char *) { NULL }) >= 0 ?
+               field(p, "network") : "site default");
+        if (json_get_array(p, "allow", &a) >= 0)
+                printf("%11s: %s\n", "Allow", json_object_to_json_string(a));
+        if (json_get_uint64(p, "memory_max", &v) >= 0)
+                printf("%11s: %" PRIu64 " bytes\n", "Memory max", v);
+        if (json_get_uint64(p, "tasks_max", &v) >= 0)
+                printf("%11s: %" PRIu64 "\n", "Tasks max", v);
+        if (json_get_uint64(p, "cpu_quota_percent", &v) >= 0)
+                printf("%11s: %" PRIu64 "%%\n", "CPU quota", v);
+        if (json_get_uint64(p, "runtime_max_usec", &v) >= 0)
+                printf("%11s: %s\n", "Runtime max", format_timespan(buf, sizeof buf, v));
+        if (json_get_array(p, "users", &a) >= 0)
+                printf("%11s: %s\n", "Users", json_object_to_json_string(a));
+        if (json_get_array(p, "groups", &a) >= 0)
+                printf("%11s: %s\n", "Groups", json_object_to_json_string(a));
+        printf("%11s: %s\n", "Task", field(p, "task"));
+}
+
+static int call_named(const char *method, const char *name, json_object *params, int workspace_fd) {
+        _cleanup_(varlink_unrefp) Varlink *link = NULL;
+        _cleanup_close_ int fd = workspace_fd;
+        json_object *reply, *p = NULL;
+        int r;
+
+        if (json_add_string(params, "name", name) < 0)
+                return log_oom();
+        r = ctl_connect(&link);
+        if (r < 0)
+                return r;
+        if (fd >= 0) {
+                r = varlink_push_fd(link, steal_fd(fd));
+                if (r < 0)
+                        return log_error_errno(r, "Failed to pass the workspace: %m");
+        }
+        r = ctl_call(link, method, params, &reply);
+        if (r < 0)
+                return r;
+        if (json_get_object(reply, "project", &p) < 0)
+                return 0;
+        if (arg_json)
+                ctl_print_json(p);
+        else
+                print_project(p);
+        return 0;
+}
+
+static int add_words(json_object *params, const char *key, const char *word) {
+        json_object *a = NULL;
+
+        if (json_get_array(params, key, &a) < 0) {
+                a = json_object_new_array();
+                if (!a || json_add_take(params, key, a) < 0)
+                        return -ENOMEM;
+        }
+        return json_object_array_add(a, json_object_new_string(word)) < 0 ? -ENOMEM : 0;
+}
+
+/* Turns the options of add and set into method parameters; opens --workspace into *ret_fd. */
+static int parse_project_options(int argc, char *argv[], json_object *params, int *ret_fd) {
+        enum { ARG_IDENTITY = 0x100, ARG_DESCRIPTION, ARG_TASK, ARG_NETWORK, ARG_ALLOW, ARG_MEMORY,
+               ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_USER, ARG_GROUP };
+        static const struct option options[] = {
+                { "workspace",   required_argument, NULL, 'w'             },
+                { "identity",    required_argument, NULL, ARG_IDENTITY    },
+                { "description", required_argument, NULL, ARG_DESCRIPTION },
+                { "task",        required_argument, NULL, ARG_TASK        },
+                { "network",     required_argument, NULL, ARG_NETWORK     },
+                { "allow",       required_argument, NULL, ARG_ALLOW       },
+                { "memory-max",  required_argument, NULL, ARG_MEMORY      },
+                { "tasks-max",   required_argument, NULL, ARG_TASKS       },
+                { "cpu-quota",   required_argument, NULL, ARG_CPU         },
+                { "runtime-max", required_argument, NULL, ARG_RUNTIME     },
+                { "user",        required_argument, NULL, ARG_USER        },
+                { "group",       required_argument, NULL, ARG_GROUP       },
+                {}
+        };
+        uint64_t u;
+        int64_t q;
+        int c, r = 0;
+
+        optind = 0;
+        while (r >= 0 && (c = getopt_long(argc, argv, "w:", options, NULL)) >= 0)
+                switch (c) {
+                case 'w':
+                        *ret_fd = safe_close(*ret_fd);
+                        *ret_fd = open(optarg, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+                        if (*ret_fd < 0)
+                                return log_error_errno(errno, "Cannot open workspace '%s': %m", optarg);
+                        break;
+                case ARG_IDENTITY:
+                        r = json_add_string(params, "identity", optarg);
+                        break;
+                case ARG_DESCRIPTION:
+                        r = json_add_string(params, "description", optarg);
+                        break;
+                case ARG_TASK:
+                        r = json_add_string(params, "task", optarg);
+                        break;
+                case ARG_NETWORK:
+                        r = json_add_string(params, "network", optarg);
+                        break;
+                case ARG_ALLOW:
+                        r = add_words(params, "allow", optarg);
+                        break;
+                case ARG_USER:
+                        r = add_words(params, "users", optarg);
+                        break;
+                case ARG_GROUP:
+                        r = add_words(params, "groups", optarg);
+                        break;
+                case ARG_MEMORY:
+                        if ((r = parse_size(optarg, &u)) < 0)
+                                return ctl_bad_value(r, "memory-max", optarg);
+                        r = json_add_uint64(params, "memory_max", u);
+                        break;
+                case ARG_TASKS:
+                        if ((r = parse_uint64(optarg, &u)) < 0)
+                                return ctl_bad_value(r, "tasks-max", optarg);
+                        r = json_add_uint64(params, "tasks_max", u);
+                        break;
+                case ARG_CPU:
+                        if ((r = ctl_parse_cpu_quota(optarg, &q)) < 0)
+                                return ctl_bad_value(r, "cpu-quota", optarg);
+                        r = json_add_int64(params, "cpu_quota_percent", q);
+                        break;
+                case ARG_RUNTIME:
+                        if ((r = parse_timespan(optarg, &u)) < 0)
+                                return ctl_bad_value(r, "runtime-max", optarg);
+                        r = json_add_uint64(params, "runtime_max_usec", u);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (r < 0)
+                return log_oom();
+        if (optind < argc)
+                return log_error_errno(EINVAL, "Unexpected argument '%s'.", argv[optind]);
+        return 0;
+}
+
+static int project_add_or_set(const char *method, int argc, char *argv[]) {
+        _cleanup_(json_object_putp) json_object *params = json_object_new_object();
+        _cleanup_close_ int fd = -EBADF;
+        const char *name = argv[1];
+        int r;
+
+        if (!params)
+                return log_oom();
+        /* argv[0] is the subcommand, argv[1] the name; options follow. */
+        r = parse_project_options(argc - 1, argv + 1, params, &fd);
+        if (r < 0)
+                return r;
+        return call_named(method, name, params, steal_fd(fd));
+}
+
+int verb_project(int argc, char *argv[]) {
+        const char *sub = argc > 1 ? argv[1] : "list";
+        _cleanup_(json_object_putp) json_object *params = json_object_new_object();
+
+        if (!params)
+                return log_oom();
+        if (streq(sub, "-h") || streq(sub, "--help")) {
+                project_help();
+                return 0;
+        }
+        if (streq(sub, "list") && argc <= 2)
+                return project_list();
+        if (streq(sub, "show") && argc == 3)
+                return call_named("io.openmono.Manager.GetProject", argv[2], params, -EBADF);
+        if (streq(sub, "remove") && argc == 3)
+                return call_named("io.openmono.Manager.RemoveProject", argv[2], params, -EBADF);
+        if (streq(sub, "add") && argc >= 3)
+                return project_add_or_set("io.openmono.Manager.AddProject", argc - 1, argv + 1);
+        if (streq(sub, "set") && argc >= 3)
+                return project_add_or_set("io.openmono.Manager.SetProject", argc - 1, argv + 1);
+        return log_error_errno(EINVAL, "Usage: %s project list|show NAME|add NAME [OPTIONS]|set NAME [OPTIONS]|remove NAME",
+                               program_invocation_short_name);
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Replaces the file at path with size bytes of data, created with mode: written to a temporary
+ * file next to it, flushed to disk, renamed over path, and the directory flushed too. A crash or
+ * a full disk leaves either the old file or the new one, never a mix, and no temporary file.
+ * Returns 0 or a negative errno (-ENOSPC when the disk is full). */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
