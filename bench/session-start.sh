@@ -5,7 +5,7 @@
 # CONCURRENT sessions started at once with the controller's memory use.
 #
 # Runs as root on a host whose PID 1 is systemd and where OpenMono is installed; on any other
-# machine run it in the test bed: scripts/testbed.sh bench
+# machine run it in the test bed: scripts/setup.sh --keep; scripts/testbed.sh run bench/session-start.sh
 set -euo pipefail
 
 RUNS=${1:-50}
