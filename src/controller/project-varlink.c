@@ -245,7 +245,6 @@ static int method_add_project(Varlink *l, json_object *params, VarlinkMethodFlag
 
 static int method_set_project(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
         _cleanup_(project_freep) Project *p = NULL;
-        _cleanup_free_ char *owner = NULL;
         Manager *m = userdata;
         struct passwd *pw;
         const char *bad;
