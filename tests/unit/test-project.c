@@ -75,7 +75,7 @@ static void test_system_wins_and_broken_skipped(void **state) {
         _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
         _cleanup_(project_dirs_done) ProjectDirs d = {};
         _cleanup_(project_freep) Project *p = NULL;
-        _cleanup_free_ char *etc = NULL, *broken = NULL, *user = NULL;
+        _cleanup_free_ char *etc = NULL, *broken = NULL;
         unsigned n = 0;
 
         assert_int_equal(project_dirs_init(&d, *state, *state), 0);
