@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Per-request journal entries with a catalogued MESSAGE_ID, and per-user totals in memory. */
+
+#include <inttypes.h>
+
+#include "accounting.h"
+#include "json-util.h"
+#include "log.h"
+#include "message-ids.h"
+#include "strv.h"
+
+typedef struct UserTotals {
+        uid_t uid;
+        char *user;
+        uint64_t requests;
+        uint64_t failed;                /* every result but "ok" */
+        uint64_t prompt_tokens;
+        uint64_t completion_tokens;
+        uint64_t latency_usec;
+} UserTotals;
+
+struct Accounting {
+        UserTotals *users;
+        size_t n_users;
+};
+
+int accounting_new(Accounting **ret) {
+        *ret = calloc(1, sizeof(Accounting));
+        return *ret ? 0 : -ENOMEM;
+}
+
+Accounting *accounting_free(Accounting *a) {
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < a->n_users; i++)
+                free(a->users[i].user);
+        free(a->users);
+        return mfree(a);
+}
+
+static UserTotals *find_totals(Accounting *a, uid_t uid) {
+        for (size_t i = 0; i < a->n_users; i++)
+                if (a->users[i].uid == uid)
+                        return a->users + i;
+        return NULL;
+}
+
+static UserTotals *get_totals(Accounting *a, uid_t uid, const char *user) {
+        UserTotals *t = find_totals(a, uid);
+
+        if (t)
+                return t;
+        t = reallocarray(a->users, a->n_users + 1, sizeof(UserTotals));
+        if (!t)
+                return NULL;
+        a->users = t;
+        t += a->n_users;
+        *t = (UserTotals) { .uid = uid, .user = user ? strdup(user) : NULL };
+        a->n_users++;
+        return t;
+}
+
+static int record_fields(const RequestRecord *rec, char ***fields) {
+        int r;
+
+        r = strv_extendf(fields, "MESSAGE_ID=%s", OPENMONO_MESSAGE_GATEWAY_REQUEST);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_EVENT=inference-request");
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_USER=%s", strna(rec->user));
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_UID=%u", (unsigned) rec->uid);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_SESSION=%s", rec->session ?: "");
+        if (r >= 0 && rec->model)
+                r = strv_extendf(fields, "OPENMONO_MODEL=%s", rec->model);
+        if (r >= 0 && rec->upstream)
+                r = strv_extendf(fields, "OPENMONO_UPSTREAM=%s", rec->upstream);
+        if (r >= 0 && rec->upstream_model)
+                r = strv_extendf(fields, "OPENMONO_UPSTREAM_MODEL=%s", rec->upstream_model);
+        if (r >= 0 && rec->usage.valid)
+                r = strv_extendf(fields, "OPENMONO_PROMPT_TOKENS=%" PRIu64, rec->usage.prompt_tokens);
+        if (r >= 0 && rec->usage.valid)
+                r = strv_extendf(fields, "OPENMONO_COMPLETION_TOKENS=%" PRIu64, rec->usage.completion_tokens);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_STATUS=%u", rec->status);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_RESULT=%s", strna(rec->result));
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_STREAM=%s", rec->stream ? "yes" : "no");
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_QUEUE_USEC=%" PRIu64, rec->queue_usec);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_FIRST_BYTE_USEC=%" PRIu64, rec->first_byte_usec);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_LATENCY_USEC=%" PRIu64, rec->latency_usec);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_BYTES=%" PRIu64, rec->bytes);
+        return r;
+}
+
+void accounting_record(Accounting *a, const RequestRecord *rec) {
+        _cleanup_strv_free_ char **fields = NULL;
+        bool ok = streq_ptr(rec->result, "ok");
+        UserTotals *t;
+        int r;
+
+        t = get_totals(a, rec->uid, rec->user);
+        if (t) {
+                t->requests++;
+                t->failed += !ok;
+                t->prompt_tokens += rec->usage.valid ? rec->usage.prompt_tokens : 0;
+                t->completion_tokens += rec->usage.valid ? rec->usage.completion_tokens : 0;
+                t->latency_usec += rec->latency_usec;
+        }
+
+        r = record_fields(rec, &fields);
+        if (r >= 0)
+                r = strv_extendf(&fields, "MESSAGE=%s%s%s: %s %s via %s, HTTP %u (%s), %" PRIu64 "+%" PRIu64
+                                 " tokens, %" PRIu64 " ms.", strna(rec->user), rec->session ? " in session " : "",
+                                 rec->session ?: "", rec->stream ? "streamed" : "asked", rec->model ?: "(default model)",
+                                 rec->upstream ?: "no upstream", rec->status, strna(rec->result),
+                                 rec->usage.prompt_tokens, rec->usage.completion_tokens, rec->latency_usec / 1000);
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        log_struct(ok ? LOG_INFO : LOG_NOTICE, 0, fields);
+}
+
+static int totals_to_json(const UserTotals *t, unsigned queued, unsigned running, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+        if (!o)
+                return -ENOMEM;
+        if (json_add_uint64(o, "uid", t->uid) < 0 || json_add_string(o, "user", t->user) < 0 ||
+            json_add_uint64(o, "requests", t->requests) < 0 || json_add_uint64(o, "failed", t->failed) < 0 ||
+            json_add_uint64(o, "prompt_tokens", t->prompt_tokens) < 0 ||
+            json_add_uint64(o, "completion_tokens", t->completion_tokens) < 0 ||
+            json_add_uint64(o, "latency_usec", t->latency_usec) < 0 ||
+            json_add_uint64(o, "queued", queued) < 0 || json_add_uint64(o, "running", running) < 0)
+                return -ENOMEM;
+        *ret = steal_ptr(o);
+        return 0;
+}
+
+char *accounting_to_json(Accounting *a, Scheduler *s, uid_t uid, uint64_t since_realtime) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        json_object *users = json_object_new_array();
+        unsigned queued, running;
+
+        if (!o || json_add_take(o, "users", users) < 0 || json_add_uint64(o, "since_usec", since_realtime) < 0)
+                return NULL;
+        for (size_t i = 0; i < a->n_users; i++) {
+                json_object *u;
+                if (uid != UID_INVALID && a->users[i].uid != uid)
+                        continue;
+                scheduler_user_counts(s, a->users[i].uid, &queued, &running);
+                if (totals_to_json(a->users + i, queued, running, &u) < 0 ||
+                    json_object_array_add(users, u) < 0)
+                        return NULL;
+        }
+        /* A user with nothing finished yet still sees their own entry. */
+        if (uid != UID_INVALID && !find_totals(a, uid)) {
+                UserTotals zero = { .uid = uid };
+                json_object *u;
+                scheduler_user_counts(s, uid, &queued, &running);
+                if (totals_to_json(&zero, queued, running, &u) < 0 || json_object_array_add(users, u) < 0)
+                        return NULL;
+        }
+        return strdup(json_to_string(o));
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Who is calling, as the kernel tells it: the peer's credentials on the socket and the cgroup
+ * of the peer process, which says whether it runs in an OpenMono session and whose. Nothing the
+ * caller sends has a say. */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* The cgroup a session's processes live in, relative to the root of the cgroup tree. */
+#define SESSION_SLICE "openmono.slice"
+
+typedef struct PeerIdentity {
+        uid_t uid;              /* whom the request counts for: the session's owner, or the peer */
+        uid_t peer_uid;         /* the peer process's uid (a DynamicUser in project sessions) */
+        pid_t pid;
+        char *session;          /* the session ID, NULL outside any session */
+        char *user_name;        /* the name of uid, or its number if it has none */
+} PeerIdentity;
+
+PeerIdentity *peer_identity_free(PeerIdentity *p);
+DEFINE_PTR_CLEANUP(PeerIdentity *, peer_identity_free);
+
+/* Reads a session from one cgroup path, which must be exactly
+ * "/openmono.slice/openmono-u<UID>.slice/openmono-session-<ID>.service". Any other path is
+ * not a session, including the same names further down the tree: users may create cgroups
+ * with any name below their own delegated ones. Returns 1 and sets *ret_uid and *ret_session
+ * (a new string), 0 if path is not a session, or -ENOMEM. */
+int cgroup_path_parse_session(const char *path, uid_t *ret_uid, char **ret_session);
+
+/* Finds the session in the contents of /proc/PID/cgroup (n bytes, need not be NUL-terminated):
+ * the unified hierarchy's "0::" line, or systemd's "name=systemd" line on a legacy layout.
+ * Returns like cgroup_path_parse_session(); -EBADMSG if no such line is there. */
+int cgroup_file_parse_session(const char *contents, size_t n, uid_t *ret_uid, char **ret_session);
+
+/* Identifies the peer of the connected Unix socket fd. Returns 0 and a new PeerIdentity, or a
+ * negative errno: -ESRCH when the peer process is gone, so that its session cannot be known. */
+int peer_identity_from_socket(int fd, PeerIdentity **ret);

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Token usage from an upstream's answer, read on the way through. A streamed answer is a
+ * server-sent-event stream whose last data event carries "usage" when the request asked for it
+ * with stream_options.include_usage; the gateway always asks, and drops that usage-only event
+ * again for clients that did not ask themselves. Every other byte passes unchanged. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buffer.h"
+#include "macro.h"
+
+/* An event larger than this is passed through without being looked at. */
+#define SSE_EVENT_MAX (1024U * 1024U)
+
+typedef struct Usage {
+        bool valid;
+        uint64_t prompt_tokens;
+        uint64_t completion_tokens;
+} Usage;
+
+typedef struct SseScanner {
+        bool strip_usage_only;  /* drop events that carry usage and no choices */
+        bool skipping;          /* the current event is too large to look at */
+        bool saw_done;          /* "data: [DONE]" arrived */
+        Buffer event;           /* the bytes of the current event so far */
+        bool line_nonblank;     /* the current line has something other than CR */
+        Usage usage;
+        unsigned n_events;
+        unsigned n_stripped;
+} SseScanner;
+
+void sse_scanner_init(SseScanner *s, bool strip_usage_only);
+void sse_scanner_done(SseScanner *s);
+
+/* Scans n bytes of the stream and appends to out what the client is to receive. Returns 0 or
+ * -ENOMEM. */
+int sse_scanner_feed(SseScanner *s, const char *data, size_t n, Buffer *out);
+
+/* At the end of the stream: appends to out what is still held back (an unfinished event).
+ * Returns 0 or -ENOMEM. */
+int sse_scanner_finish(SseScanner *s, Buffer *out);
+
+/* Reads "usage" from a JSON object (a whole response or one stream chunk). Returns 1 and sets
+ * *ret if it has usage, 0 if not, -EBADMSG if the usage is malformed. */
+int usage_from_json(void *json_object, Usage *ret);
+
+/* Reads "usage" from a non-streamed response body. Returns as usage_from_json(), and -EBADMSG
+ * for a body that is not a JSON object. */
+int usage_from_body(const char *body, size_t n, Usage *ret);
