@@ -57,7 +57,7 @@ install_host() {
         [ -z "$tmpfiles" ] || systemd-tmpfiles --create $tmpfiles
         journalctl --update-catalog
         systemctl daemon-reload
-        systemctl enable --now openmonod.socket
+        systemctl enable --now openmonod.socket openmono-gatewayd.socket
         step "openmonoctl status"
         openmonoctl status
         cat <<EOF

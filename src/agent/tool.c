@@ -24,6 +24,8 @@ void tool_result_done(ToolResult *r) {
         *r = (ToolResult) {};
 }
 
+static int result_vprintf(ToolResult *r, int status, const char *prefix, const char *format, va_list ap)
+        _printf_(4, 0);
 static int result_vprintf(ToolResult *r, int status, const char *prefix, const char *format, va_list ap) {
         _cleanup_free_ char *s = NULL;
         char *t;

@@ -33,5 +33,12 @@ int workspace_open_file(const Workspace *w, const char *path, int flags, mode_t 
  * Returns 0 or a negative errno, -EXDEV as above. */
 int workspace_mkdir_parents(const Workspace *w, const char *path);
 
-/* The openat2() call itself, for a directory fd that is not a Workspace. */
+/* The openat2() call itself, for a directory fd that is not a Workspace. Where a seccomp filter
+ * refuses openat2() with ENOSYS, falls back to openat_beneath_emulated(). */
 int openat_beneath(int dir_fd, const char *path, int flags, mode_t mode);
+
+/* The same containment in user space: walks path one component at a time with O_NOFOLLOW,
+ * resolving relative symlinks itself and refusing absolute ones and any ".." above dir_fd with
+ * -EXDEV, at most 40 symlinks deep (-ELOOP). A symlink as the last component is followed the
+ * same way; O_NOFOLLOW on the final open refuses one swapped in meanwhile. */
+int openat_beneath_emulated(int dir_fd, const char *path, int flags, mode_t mode);

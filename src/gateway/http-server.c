@@ -62,7 +62,7 @@ void http_server_kick(HttpServer *s) {
                 (void) sd_event_source_set_enabled(s->kick, SD_EVENT_ONESHOT);
 }
 
-static void on_mhd_log(void *cls, const char *format, va_list ap) {
+_printf_(2, 0) static void on_mhd_log(void *cls, const char *format, va_list ap) {
         char buf[512];
 
         /* MHD reports clients that go away and the like here: nothing an operator acts on. */

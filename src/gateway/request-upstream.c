@@ -75,7 +75,7 @@ static void arm_timer(Request *r, uint64_t usec) {
                 if (k >= 0)
                         k = sd_event_source_set_enabled(r->timer, SD_EVENT_ONESHOT);
         } else
-                k = sd_event_add_time(r->manager->event, &r->timer, CLOCK_MONOTONIC, when, 0, on_timer, r);
+                k = sd_event_add_time(r->manager->event, &r->timer, CLOCK_MONOTONIC, when, 10 * 1000, on_timer, r);
         if (k < 0)
                 log_warning_errno(k, "Failed to arm a request timeout, ignoring: %m");
 }
@@ -282,7 +282,8 @@ static void request_attempt(Request *r) {
                 log_warning_errno(k, "Failed to start a transfer to upstream %s: %m", u->name);
                 return request_fail(r, 500, "upstream-error", "server_error", NULL, "Cannot start the upstream transfer.");
         }
-        arm_timer(r, u->connect_timeout_usec + u->first_byte_timeout_usec);
+        /* Connecting is part of waiting for the first byte; curl bounds it on its own too. */
+        arm_timer(r, u->first_byte_timeout_usec);
 }
 
 /* The upstreams serving the request's model, those believed up before those believed down. */

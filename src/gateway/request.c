@@ -74,7 +74,8 @@ static void request_account(Request *r) {
                 .upstream = r->upstream,
                 .upstream_model = r->upstream_model,
                 .result = r->result ?: (r->cancelled ? "client-gone" : "ok"),
-                .status = r->status_sent,
+                /* As nginx logs it: 499, the client closed the connection before an answer. */
+                .status = r->status_sent > 0 ? r->status_sent : r->cancelled ? 499 : 0,
                 .stream = r->chat && r->chat->stream,
                 .usage = r->chat && r->chat->stream ? r->sse.usage : r->usage,
                 .queue_usec = r->t_dispatch > 0 ? r->t_dispatch - r->t_arrive : 0,

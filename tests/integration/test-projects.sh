@@ -76,24 +76,31 @@ check_output "its limits reach the session unit" "^TasksMax=99$" \
                systemctl show -p TasksMax openmono-session-\$id.service; runuser -u alice -- openmonoctl session stop \$id"
 
 echo "# openmono@NAME.service"
-if ! testbed_run test -x /usr/bin/openmono-agent; then
-        note "openmono-agent is not installed in this build: a shell script in its place records the task"
-        testbed_run sh -ec "printf '#!/bin/sh\necho \"task: \$2\" > /workspace/task-ran.txt\n' >/usr/bin/openmono-agent
-                            chmod 755 /usr/bin/openmono-agent"
-        check "systemctl start openmono@site runs the project's task" systemctl start openmono@site
-        wait_until 20 test -f $WS/task-ran.txt
-        check_output "... in the project's sandbox, as its owner, with its task" "^task: write the report$" cat $WS/task-ran.txt
-        check_output "... owned by alice" "^alice$" stat -c %U $WS/task-ran.txt
-        testbed_run rm -f /usr/bin/openmono-agent
-fi
-check_output "stopping openmono@ stops its session" "^inactive|^failed" sh -ec "
-        printf '[Project]\nOwner=alice\nWorkspace=$WS\n[Agent]\nTask=x\n' >/etc/openmono/projects/long.project
-        printf '#!/bin/sh\nexec sleep 300\n' >/usr/bin/openmono-agent; chmod 755 /usr/bin/openmono-agent
+# These checks are about the template's plumbing (task, identity, sandbox, stop), not about the
+# agent, which test-agent.sh drives against a scripted model: a script stands in for it here
+# and the real one is put back afterwards.
+note "a script stands in for openmono-agent: it records its task, or sleeps for the stop test"
+testbed_run sh -ec "
+        if [ -e /usr/bin/openmono-agent ]; then mv /usr/bin/openmono-agent /usr/bin/openmono-agent.real; fi
+        printf '#!/bin/sh\ncase \"\$2\" in sleep) exec sleep 300;; esac\necho \"task: \$2\" > /workspace/task-ran.txt\n' \
+                >/usr/bin/openmono-agent
+        chmod 755 /usr/bin/openmono-agent
+        printf '[Project]\nOwner=alice\nWorkspace=$WS\n[Agent]\nTask=sleep\n' >/etc/openmono/projects/long.project
+"
+check "systemctl start openmono@site runs the project's task" systemctl start openmono@site
+wait_until 20 test -f $WS/task-ran.txt
+check_output "... in the project's sandbox, as its owner, with its task" "^task: write the report$" cat $WS/task-ran.txt
+check_output "... owned by alice" "^alice$" stat -c %U $WS/task-ran.txt
+check_output "stopping openmono@ stops its session" "^(inactive|failed)$" sh -ec "
         systemctl start openmono@long; sleep 1
         unit=\$(systemctl list-units --plain --no-legend 'openmono-session-*' | awk '{print \$1}' | head -1)
+        test -n \"\$unit\"
         systemctl stop openmono@long
-        rm -f /usr/bin/openmono-agent /etc/openmono/projects/long.project
         sleep 1; systemctl is-active \$unit || true"
+testbed_run sh -ec "
+        rm -f /usr/bin/openmono-agent /etc/openmono/projects/long.project
+        if [ -e /usr/bin/openmono-agent.real ]; then mv /usr/bin/openmono-agent.real /usr/bin/openmono-agent; fi
+"
 
 echo "# Removing"
 check "alice removes her project" as alice openmonoctl project remove demo

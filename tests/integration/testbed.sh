@@ -430,5 +430,8 @@ testbed_install() {
         else
                 _tb_log "this build has no openmonod.socket; not enabling it"
         fi
+        if testbed_run systemctl cat openmono-gatewayd.socket >/dev/null 2>&1; then
+                testbed_run systemctl enable --now openmono-gatewayd.socket || return 1
+        fi
         _tb_log "installed $builddir in $(_tb_secs $(($(_tb_now_ms) - start)))s"
 }

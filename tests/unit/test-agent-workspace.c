@@ -104,6 +104,38 @@ static void test_containment(void **state) {
         assert_null(workspace_relative(w, "/workspacex/a"));
 }
 
+/* The user-space walk used where seccomp refuses openat2() must refuse the same paths. */
+static void test_containment_emulated(void **state) {
+        _cleanup_close_ int dir = open(ws, O_PATH|O_DIRECTORY|O_CLOEXEC);
+        static const char *const refused[] = { "../secret", "abs-link", "rel-link", "magic-link", "/etc/passwd",
+                                               "sub/../../secret", "ok-link/../../secret" };
+        int fd;
+
+        assert_true(dir >= 0);
+        assert_int_equal(symlink("../ws/inside", in_ws("loop-in")), 0);
+        assert_int_equal(symlink("self", in_ws("self")), 0);
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                fd = openat_beneath_emulated(dir, refused[i], O_RDONLY, 0);
+                if (fd >= 0 || (fd != -EXDEV && fd != -ENOENT && fd != -ENOTDIR))
+                        fail_msg("%s: %i", refused[i], fd);
+        }
+        assert_int_equal(openat_beneath_emulated(dir, "rel-link", O_WRONLY|O_CREAT|O_TRUNC, 0644), -EXDEV);
+        assert_int_equal(openat_beneath_emulated(dir, "loop-in", O_RDONLY, 0), -EXDEV);
+        assert_int_equal(openat_beneath_emulated(dir, "self", O_RDONLY, 0), -ELOOP);
+        fd = openat_beneath_emulated(dir, "ok-link", O_RDONLY, 0);
+        assert_true(fd >= 0);
+        safe_close(fd);
+        fd = openat_beneath_emulated(dir, "./inside", O_RDONLY, 0);
+        assert_true(fd >= 0);
+        safe_close(fd);
+        fd = openat_beneath_emulated(dir, "created.txt", O_WRONLY|O_CREAT|O_EXCL, 0644);
+        assert_true(fd >= 0);
+        safe_close(fd);
+        fd = openat_beneath_emulated(dir, ".", O_RDONLY|O_DIRECTORY, 0);
+        assert_true(fd >= 0);
+        safe_close(fd);
+}
+
 static void test_mkdir_parents(void **state) {
         _cleanup_(workspace_freep) Workspace *w = NULL;
         char p[256];
@@ -195,6 +227,7 @@ static void test_edit_file_tool(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_containment),
+                cmocka_unit_test(test_containment_emulated),
                 cmocka_unit_test(test_mkdir_parents),
                 cmocka_unit_test(test_text_replace),
                 cmocka_unit_test(test_edit_file_tool),

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Who is calling: session and owner from a cgroup path and from /proc/PID/cgroup, strict
+ * enough that a cgroup a user made themselves cannot pass for a session; and a real peer
+ * identified over a socket pair. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "identity.h"
+
+static void test_session_paths(void **state) {
+        _cleanup_free_ char *id = NULL;
+        uid_t uid = 0;
+
+        assert_int_equal(cgroup_path_parse_session("/openmono.slice/openmono-u1000.slice/openmono-session-abc123.service",
+                                                   &uid, &id), 1);
+        assert_int_equal(uid, 1000);
+        assert_string_equal(id, "abc123");
+        id = mfree(id);
+        assert_int_equal(cgroup_path_parse_session("/openmono.slice/openmono-u0.slice/openmono-session-a_b-c.service",
+                                                   &uid, &id), 1);
+        assert_int_equal(uid, 0);
+        assert_string_equal(id, "a_b-c");
+}
+
+static void test_not_sessions(void **state) {
+        static const char *const paths[] = {
+                "/",
+                "/system.slice/sshd.service",
+                "/user.slice/user-1000.slice/session-3.scope",
+                /* A user's own delegated subtree can hold cgroups of any name. */
+                "/user.slice/user-1000.slice/user@1000.service/openmono.slice/openmono-u0.slice/openmono-session-x.service",
+                "/openmono.slice/openmono-u1000.slice/openmono-session-x.service/sub",
+                "/openmono.slice/openmono-u1000.slice/openmono-session-.service",
+                "/openmono.slice/openmono-u1000.slice/openmono-session-x.scope",
+                "/openmono.slice/openmono-u1000.slice/openmono-session-x",
+                "/openmono.slice/openmono-u1000.slice",
+                "/openmono.slice/openmono-u.slice/openmono-session-x.service",
+                "/openmono.slice/openmono-u01.slice/openmono-session-x.service",
+                "/openmono.slice/openmono-u-1.slice/openmono-session-x.service",
+                "/openmono.slice/openmono-u4294967295.slice/openmono-session-x.service",
+                "/openmono.slice/openmono-u99999999999999999999.slice/openmono-session-x.service",
+                "/openmono.slice/openmono-u1000.slice/openmono-session-a/b.service",
+                "/openmono.slice/openmono-u1000.slice/openmono-session-a.b.service",
+                "/openmono.slice/openmono-u1000.slice/openmono-session--x.service",
+                "openmono.slice/openmono-u1000.slice/openmono-session-x.service",
+                "//openmono.slice/openmono-u1000.slice/openmono-session-x.service",
+        };
+        _cleanup_free_ char *id = NULL;
+        uid_t uid = 42;
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                if (cgroup_path_parse_session(paths[i], &uid, &id) != 0)
+                        fail_msg("%s was taken for a session", paths[i]);
+                assert_null(id);
+                assert_int_equal(uid, 42);
+        }
+}
+
+static void test_cgroup_file(void **state) {
+        static const char unified[] = "0::/openmono.slice/openmono-u1001.slice/openmono-session-s1.service\n";
+        static const char hybrid[] =
+                "12:memory:/system.slice\n"
+                "1:name=systemd:/openmono.slice/openmono-u1002.slice/openmono-session-s2.service\n"
+                "0::/system.slice/foo.service\n";
+        static const char outside[] = "0::/user.slice/user-1000.slice/session-1.scope\n";
+        _cleanup_free_ char *id = NULL;
+        uid_t uid;
+
+        assert_int_equal(cgroup_file_parse_session(unified, strlen(unified), &uid, &id), 1);
+        assert_int_equal(uid, 1001);
+        assert_string_equal(id, "s1");
+        id = mfree(id);
+        assert_int_equal(cgroup_file_parse_session(hybrid, strlen(hybrid), &uid, &id), 1);
+        assert_int_equal(uid, 1002);
+        assert_string_equal(id, "s2");
+        id = mfree(id);
+        assert_int_equal(cgroup_file_parse_session(outside, strlen(outside), &uid, &id), 0);
+        assert_int_equal(cgroup_file_parse_session("", 0, &uid, &id), -EBADMSG);
+        assert_int_equal(cgroup_file_parse_session("garbage", 7, &uid, &id), -EBADMSG);
+        /* Without its newline, and cut short: only the bytes given count. */
+        assert_int_equal(cgroup_file_parse_session(unified, strlen(unified) - 1, &uid, &id), 1);
+        id = mfree(id);
+        assert_int_equal(cgroup_file_parse_session(unified, strlen(unified) - 10, &uid, &id), 0);
+}
+
+/* The test runs outside any session, so it is itself: its own uid and PID, no session. */
+static void test_peer_over_socketpair(void **state) {
+        _cleanup_(peer_identity_freep) PeerIdentity *p = NULL;
+        _cleanup_close_ int a = -EBADF, b = -EBADF;
+        int fds[2];
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        a = fds[0];
+        b = fds[1];
+        assert_int_equal(peer_identity_from_socket(a, &p), 0);
+        assert_int_equal(p->uid, geteuid());
+        assert_int_equal(p->peer_uid, geteuid());
+        assert_int_equal(p->pid, getpid());
+        assert_non_null(p->user_name);
+        /* Whatever cgroup runs the tests, it is not an OpenMono session. */
+        assert_null(p->session);
+}
+
+static void test_not_a_socket(void **state) {
+        PeerIdentity *p = NULL;
+        int fds[2];
+
+        assert_int_equal(pipe(fds), 0);
+        assert_int_equal(peer_identity_from_socket(fds[0], &p), -ENOTSOCK);
+        assert_null(p);
+        safe_close(fds[0]);
+        safe_close(fds[1]);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_session_paths),
+                cmocka_unit_test(test_not_sessions),
+                cmocka_unit_test(test_cgroup_file),
+                cmocka_unit_test(test_peer_over_socketpair),
+                cmocka_unit_test(test_not_a_socket),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
