@@ -105,4 +105,36 @@ check_output "a model on the host's loopback is unreachable under 'intranet': ex
                 --retries 0 --connect-timeout 2 --task x >/dev/null 2>&1; echo rc=\$?"
 
 testbed_run systemctl stop test-fake-llm.service 2>/dev/null || true
+
+echo "# The same task through the inference gateway, with no IP network at all"
+# fake-llm now serves on the bed's loopback, which only the gateway may reach; the session has
+# network 'none' and finds the model at the gateway's socket, the agent's default.
+GW_PORT=18090
+GW_DROPIN_DIR=/etc/systemd/system/openmono-gatewayd.service.d
+testbed_run sh -ec "
+        rm -f $WS/calc.py $WS/test_calc.py $WS/notes.txt $LLM_DIR/requests.jsonl
+        systemd-run --unit=test-fake-llm-gw --collect -p Type=exec /usr/bin/python3 \
+                $TOP/tests/fake-llm/fake-llm.py --script $LLM_DIR/script.json --host 127.0.0.1 \
+                --port $GW_PORT --record $LLM_DIR/requests.jsonl >/dev/null
+        mkdir -p /etc/openmono
+        printf '[Upstream]\nName=fake\nURL=http://127.0.0.1:$GW_PORT/v1\n' >/etc/openmono/gateway.conf
+        systemctl enable --now openmono-gatewayd.socket
+        systemctl restart openmono-gatewayd.service 2>/dev/null || true
+"
+wait_until 10 /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $GW_PORT), 1)"
+START=$(testbed_run date '+%Y-%m-%d %H:%M:%S')
+check_output "alice's agent finishes the task through controller, session, gateway and model" \
+        "openmono-agent: done after 6 steps.*\\(exit status 0\\)" \
+        runuser -u alice -- openmonoctl run --pipe --network none -w "$WS" -- openmono-agent \
+        --task "Make the tests pass."
+check "... and the fixed code is in the workspace" grep -qx "    return a + b" "$WS/calc.py"
+check_output "the gateway accounted 6 requests to alice's session" "^6 alice openmono-session$" sh -c "
+        journalctl --since '$START' -o json _SYSTEMD_UNIT=openmono-gatewayd.service \
+                MESSAGE_ID=12347139854e484cb24792d1d79e8e07 | /usr/bin/python3 -c '
+import json, sys
+e = [json.loads(l) for l in sys.stdin]
+users = {x.get(\"OPENMONO_USER\") for x in e}
+print(len(e), \",\".join(sorted(u for u in users if u)), \"openmono-session\" if all(x.get(\"OPENMONO_SESSION\") for x in e) else \"-\")'"
+testbed_run sh -c "systemctl stop test-fake-llm-gw.service openmono-gatewayd.service 2>/dev/null
+                   rm -f /etc/openmono/gateway.conf" || true
 testbed_run rm -rf "$WS" "$LLM_DIR"
