@@ -46,3 +46,4 @@ int verb_run(int argc, char *argv[]);
 int verb_shell(int argc, char *argv[]);
 int verb_session(int argc, char *argv[]);
 int verb_project(int argc, char *argv[]);
+int verb_usage(int argc, char *argv[]);

@@ -20,6 +20,7 @@ static const Verb verbs[] = {
         { "shell",   verb_shell,   "Open an interactive shell in a sandboxed session" },
         { "session", verb_session, "List, show, stop sessions and read their logs" },
         { "project", verb_project, "Add, list, show, change and remove projects" },
+        { "usage",   verb_usage,   "Show model requests and tokens per user (from the gateway)" },
 };
 
 static void help(void) {

@@ -135,6 +135,11 @@ import json, sys
 e = [json.loads(l) for l in sys.stdin]
 users = {x.get(\"OPENMONO_USER\") for x in e}
 print(len(e), \",\".join(sorted(u for u in users if u)), \"openmono-session\" if all(x.get(\"OPENMONO_SESSION\") for x in e) else \"-\")'"
+check_output "openmonoctl usage shows alice's requests to an administrator" "^alice +6 +0 " openmonoctl usage
+check_output "... and to alice herself, as JSON" '"requests": 6' runuser -u alice -- openmonoctl usage --json
+check_output "bob sees only his own line, not alice's" "^1 user;" sh -c "
+        runuser -u bob -- openmonoctl usage | grep -v alice | grep -E '^($(testbed_run id -u bob)|bob) +0 ' >/dev/null &&
+        runuser -u bob -- openmonoctl usage"
 testbed_run sh -c "systemctl stop test-fake-llm-gw.service openmono-gatewayd.service 2>/dev/null
                    rm -f /etc/openmono/gateway.conf" || true
 testbed_run rm -rf "$WS" "$LLM_DIR"
