@@ -13,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "session.h"
+#include "socket-util.h"
 #include "strv.h"
 
 #define SOCKET_FD_NAME "openmonod.socket"
@@ -223,30 +224,17 @@ static void on_disconnect(VarlinkServer *s, Varlink *l, void *userdata) {
                 arm_idle_timer(m);
 }
 
-/* Binds and listens on path ourselves, for running without socket activation. */
+/* Binds and listens on path ourselves, for running without socket activation. Authorization
+ * happens per call, so every local user may connect. */
 static int listen_path(Manager *m, const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_close_ int fd = socket_listen_unix(path, 0666);
         int r;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = NEG_ERRNO(socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0));
         if (fd < 0)
                 return fd;
-        (void) unlink(path);
-        r = NEG_ERRNO(bind(fd, (struct sockaddr *) &sa, sizeof(sa)));
-        if (r < 0)
-                return r;
         m->bound_path = strdup(path);
         if (!m->bound_path)
                 return -ENOMEM;
-        /* Authorization happens per call, so every local user may connect. */
-        (void) chmod(path, 0666);
-        r = NEG_ERRNO(listen(fd, SOMAXCONN));
-        if (r < 0)
-                return r;
         r = varlink_server_listen_fd(m->varlink, fd);
         if (r >= 0)
                 fd = -EBADF;

@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "socket-util.h"
 #include "manager.h"
 #include "request.h"
 #include "strv.h"
@@ -178,31 +179,17 @@ int manager_reload(Manager *m) {
         return r;
 }
 
-/* Binds and listens on path ourselves, for running without socket activation. */
+/* Binds and listens on path ourselves, for running without socket activation. Every local
+ * user may connect; the gateway decides per connection whom it serves. */
 static int listen_path(Manager *m, const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -EBADF;
-        int r;
+        int fd = socket_listen_unix(path, 0666);
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = NEG_ERRNO(socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0));
         if (fd < 0)
                 return fd;
-        (void) unlink(path);
-        r = NEG_ERRNO(bind(fd, (struct sockaddr *) &sa, sizeof(sa)));
-        if (r < 0)
-                return r;
         m->bound_path = strdup(path);
         if (!m->bound_path)
-                return -ENOMEM;
-        /* Every local user may connect; the gateway decides per connection whom it serves. */
-        (void) chmod(path, 0666);
-        r = NEG_ERRNO(listen(fd, SOMAXCONN));
-        if (r < 0)
-                return r;
-        return steal_fd(fd);
+                return safe_close(fd), -ENOMEM;
+        return fd;
 }
 
 /* The socket systemd passed, checked to be what we expect; others are closed. */
