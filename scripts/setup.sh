@@ -97,6 +97,17 @@ install_testbed() {
         testbed_run_as alice mkdir -p demo
         testbed_run_as alice openmonoctl run -w /home/alice/demo -- \
                 /bin/sh -c 'echo "hello from $(id -un) in $PWD; home: $(ls -A /home 2>&1 | wc -l) entries"'
+        step "alice runs an agent task in a session; the model is a scripted stand-in (tests/fake-llm) behind the gateway"
+        testbed_run sh -ec "
+                systemd-run --unit=openmono-demo-model --collect -p Type=exec /usr/bin/python3 \
+                        $TOP/tests/fake-llm/fake-llm.py --script $TOP/scripts/demo/model-script.json \
+                        --host 127.0.0.1 --port 18099 >/dev/null
+                mkdir -p /etc/openmono
+                printf '[Upstream]\\nName=demo\\nURL=http://127.0.0.1:18099/v1\\n' >/etc/openmono/gateway.conf
+                systemctl restart openmono-gatewayd.service 2>/dev/null || true
+                sleep 0.5"
+        testbed_run_as alice openmonoctl run --network none -w /home/alice/demo "write hello.py and run it"
+        testbed_run_as alice openmonoctl usage
         if [ "$ARG_KEEP" = 1 ]; then
                 cat <<EOF
 
