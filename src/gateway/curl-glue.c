@@ -117,8 +117,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userdata) {
 
         if (timeout_ms < 0)
                 return sd_event_source_set_enabled(g->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        /* 0 means "now"; a timer already due fires on the next loop iteration. */
-        when = now(CLOCK_MONOTONIC) + (uint64_t) timeout_ms * 1000;
+        /* 0 means "now": a time in the past fires on the next loop iteration. */
+        when = timeout_ms == 0 ? 1 : now(CLOCK_MONOTONIC) + (uint64_t) timeout_ms * 1000;
         if (sd_event_source_set_time(g->timer, when) < 0 ||
             sd_event_source_set_enabled(g->timer, SD_EVENT_ONESHOT) < 0)
                 return -1;
@@ -133,7 +133,9 @@ int curl_glue_new(sd_event *event, CurlGlue **ret) {
         if (!g)
                 return -ENOMEM;
         g->event = sd_event_ref(event);
-        r = sd_event_add_time(event, &g->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, g);
+        /* Accuracy 1 µs: curl's timeouts are mostly "act now", and sd-event would otherwise
+         * coalesce them into a wake-up up to the accuracy later, adding that to every request. */
+        r = sd_event_add_time(event, &g->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, g);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(g->timer, SD_EVENT_OFF);
