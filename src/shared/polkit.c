@@ -106,7 +106,11 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
                           sd_bus_message_get_error(reply)->message);
                 q->result = -sd_bus_message_get_errno(reply) ?: -EIO;
         } else {
-                r = sd_bus_message_read(reply, "(bb", &authorized, &challenge);
+                /* The reply is (bba{ss}): enter the struct and read the two flags; an unbalanced
+                 * signature such as "(bb" is refused by sd-bus, which would deny every caller. */
+                r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
                 q->result = r < 0 ? r : authorized ? 1 : -EACCES;
         }
 
