@@ -12,6 +12,7 @@ void manager_config_init(ManagerConfig *c) {
                 .log_level = -1,
                 .sessions_per_user_max = MANAGER_SESSIONS_PER_USER_DEFAULT,
                 .sessions = SESSION_SETTINGS_UNSET,
+                .cron = true,
         };
 }
 
@@ -42,6 +43,7 @@ static const ConfigItem manager_config_items[] = {
         { "Controller", "IdleTimeoutSec",     config_parse_timespan,    offsetof(ManagerConfig, idle_timeout_usec) },
         { "Controller", "LogLevel",           config_parse_log_level,   offsetof(ManagerConfig, log_level) },
         { "Sessions",   "MaxSessionsPerUser", config_parse_session_cap, offsetof(ManagerConfig, sessions_per_user_max) },
+        { "Features",   "Cron",               config_parse_bool,        offsetof(ManagerConfig, cron) },
         SESSION_SETTINGS_CONFIG_ITEMS("Sessions", offsetof(ManagerConfig, sessions)),
         {}
 };

@@ -3,6 +3,7 @@
 
 /* openmono.conf: what the site configures about the controller and its sessions. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "conf-parser.h"
@@ -16,6 +17,7 @@ typedef struct ManagerConfig {
         int log_level;                  /* [Controller] LogLevel=, -1 = unset */
         unsigned sessions_per_user_max; /* [Sessions] MaxSessionsPerUser= */
         SessionSettings sessions;       /* [Sessions] site defaults for every session */
+        bool cron;                      /* [Features] Cron=, scheduled jobs through the API */
 } ManagerConfig;
 
 /* Sets c to the compiled-in defaults. */

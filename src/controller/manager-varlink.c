@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include "cron.h"
 #include "log.h"
 #include "manager.h"
 #include "openmono-errors.h"
@@ -35,7 +36,9 @@ static const char manager_errors[] =
         "error StartFailed (message: string)\n"
         "error NoSuchProject (message: string)\n"
         "error ProjectExists (message: string)\n"
-        "error BadProject (message: string)\n";
+        "error BadProject (message: string)\n"
+        "error NoSuchSecret (message: string)\n"
+        "error SecretDamaged (message: string)\n";
 
 static int method_ping(Varlink *l, json_object *parameters, VarlinkMethodFlags flags, void *userdata) {
         if (json_object_object_length(parameters) > 0)
@@ -115,8 +118,8 @@ int manager_varlink_setup(Manager *m) {
         int r;
 
         /* Each part of the interface keeps its IDL next to its handlers. */
-        if (asprintf(&idl, "%s%s%s%s", manager_interface, session_varlink_idl(), project_varlink_idl(),
-                     manager_errors) < 0)
+        if (asprintf(&idl, "%s%s%s%s%s%s", manager_interface, session_varlink_idl(), project_varlink_idl(),
+                     secret_varlink_idl(), cron_varlink_idl(), manager_errors) < 0)
                 return -ENOMEM;
         r = varlink_server_add_interface(m->varlink, "io.openmono.Manager", idl);
         if (r < 0)
@@ -124,6 +127,10 @@ int manager_varlink_setup(Manager *m) {
         r = session_varlink_bind(m);
         if (r >= 0)
                 r = project_varlink_bind(m);
+        if (r >= 0)
+                r = cron_varlink_bind(m);
+        if (r >= 0)
+                r = secret_varlink_bind(m);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(methods); i++) {

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "secret-store.h"
 #include "session.h"
 #include "socket-util.h"
 #include "strv.h"
@@ -26,6 +27,7 @@ Manager *manager_free(Manager *m) {
                 session_free(m->sessions[m->n_sessions - 1]);
         free(m->sessions);
         polkit_registry_free(m->polkit);
+        secret_store_free(m->secrets);
         varlink_server_free(m->varlink);
         sd_event_source_disable_unref(m->idle_timer);
         sd_event_source_disable_unref(m->sighup);

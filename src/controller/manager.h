@@ -15,6 +15,7 @@
 #include "polkit.h"
 #include "varlink.h"
 
+typedef struct SecretStore SecretStore;
 typedef struct Session Session;
 typedef struct Project Project;
 
@@ -35,6 +36,7 @@ typedef struct Manager {
         char *runtime_dir;              /* RUNDIR, or another directory for tests */
         char *state_dir;                /* STATEDIR, likewise */
         PolkitRegistry *polkit;
+        SecretStore *secrets;           /* opened on first use (secret-varlink.c) */
         Session **sessions;             /* sessions not yet ended, in start order */
         size_t n_sessions;
 } Manager;
@@ -83,3 +85,10 @@ int session_varlink_bind(Manager *m);
 const char *project_varlink_idl(void);
 int project_varlink_bind(Manager *m);
 int project_build_json(const Project *p, json_object **ret);
+/* The same for the secret methods (secret-varlink.c). */
+const char *secret_varlink_idl(void);
+int secret_varlink_bind(Manager *m);
+/* Stages the secrets a project grants for the session p describes, adding a LoadCredential= for
+ * each to p. Returns 1 to go on, 0 when it replied with an error on l; staged files are removed
+ * again on failure. */
+int manager_stage_secrets(Manager *m, Varlink *l, char **grants, SessionPolicy *p);

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "secret-store.h"
 
 static const char *arg_socket = NULL;
 
@@ -73,6 +74,11 @@ int main(int argc, char *argv[]) {
         r = manager_listen(m, arg_socket ?: MANAGER_SOCKET_PATH);
         if (r < 0)
                 return 1;
+        /* Secrets staged for sessions that started while an earlier controller ran have been
+         * copied by systemd or are of no use any more. */
+        r = secret_unstage_all(m->runtime_dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove staged credentials, ignoring: %m");
         r = manager_recover_sessions(m);
         if (r < 0)
                 log_warning_errno(r, "Failed to look for running sessions, continuing without: %m");

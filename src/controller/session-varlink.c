@@ -13,6 +13,7 @@
 #include "manager.h"
 #include "openmono-errors.h"
 #include "project.h"
+#include "secret-store.h"
 #include "session-settings.h"
 #include "session.h"
 #include "strv.h"
@@ -483,6 +484,9 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
                                    p->owner_name, m->config.sessions_per_user_max);
         if (r > 0)
                 r = new_session_id(&p->session_id) < 0 ? -ENOMEM : 1;
+        /* Last, so nothing is staged for a session that is refused. */
+        if (r > 0 && proj)
+                r = manager_stage_secrets(m, l, proj->grants, p);
         return r;
 }
 
@@ -511,12 +515,16 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
         if (r <= 0)
                 return r;
         r = session_policy_validate(p);
-        if (r < 0)
+        if (r < 0) {
+                (void) secret_unstage(m->runtime_dir, p->session_id);
                 return varlink_errorf(l, VARLINK_ERROR_INVALID_PARAMETER, "The session's policy is not valid.");
+        }
         r = launch(m, l, p, &s);
-        if (r < 0)
+        if (r < 0) {
+                (void) secret_unstage(m->runtime_dir, p->session_id);
                 return varlink_errorf(l, OM_ERROR_START_FAILED, "systemd refused to start the session: %s",
                                       strerror(-r));
+        }
 
         r = session_build_reply(s, /* with_accounting= */ false, &j);
         if (r < 0)

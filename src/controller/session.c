@@ -10,6 +10,7 @@
 #include "fs-util.h"
 #include "log.h"
 #include "manager.h"
+#include "secret-store.h"
 #include "session.h"
 #include "unit-props.h"
 
@@ -212,6 +213,10 @@ static void session_update(Session *s) {
         } else if (r == 0)
                 return;
 
+        /* systemd has copied the credentials once the unit is past starting (Type=exec: the
+         * command runs), or will never need them: the staged copies go. */
+        if (s->state != SESSION_STARTING)
+                (void) secret_unstage(s->manager->runtime_dir, s->id);
         manager_audit_session(s->manager, s);
         session_notify_watchers(s);
         if (session_state_is_final(s->state)) {

@@ -29,7 +29,9 @@ static void project_help(void) {
                "     --memory-max=BYTES    --tasks-max=N  --cpu-quota=PERCENT  --runtime-max=TIME\n"
                "     --user=USER --group=GROUP\n"
                "                           Who else may start sessions (identity 'dynamic' only;\n"
-               "                           repeatable)\n",
+               "                           repeatable)\n"
+               "     --grant=SECRET        A secret its sessions receive as a credential\n"
+               "                           (repeatable; see 'secret')\n",
                program_invocation_short_name);
 }
 
@@ -93,6 +95,8 @@ static void print_project(json_object *p) {
                 printf("%11s: %s\n", "Users", json_object_to_json_string(a));
         if (json_get_array(p, "groups", &a) >= 0)
                 printf("%11s: %s\n", "Groups", json_object_to_json_string(a));
+        if (json_get_array(p, "grant", &a) >= 0)
+                printf("%11s: %s\n", "Secrets", json_object_to_json_string(a));
         printf("%11s: %s\n", "Task", field(p, "task"));
 }
 
@@ -138,7 +142,7 @@ static int add_words(json_object *params, const char *key, const char *word) {
 /* Turns the options of add and set into method parameters; opens --workspace into *ret_fd. */
 static int parse_project_options(int argc, char *argv[], json_object *params, int *ret_fd) {
         enum { ARG_IDENTITY = 0x100, ARG_DESCRIPTION, ARG_TASK, ARG_NETWORK, ARG_ALLOW, ARG_MEMORY,
-               ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_USER, ARG_GROUP };
+               ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_USER, ARG_GROUP, ARG_GRANT };
         static const struct option options[] = {
                 { "workspace",   required_argument, NULL, 'w'             },
                 { "identity",    required_argument, NULL, ARG_IDENTITY    },
@@ -152,6 +156,7 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                 { "runtime-max", required_argument, NULL, ARG_RUNTIME     },
                 { "user",        required_argument, NULL, ARG_USER        },
                 { "group",       required_argument, NULL, ARG_GROUP       },
+                { "grant",       required_argument, NULL, ARG_GRANT       },
                 {}
         };
         uint64_t u;
@@ -184,6 +189,9 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                         break;
                 case ARG_USER:
                         r = add_words(params, "users", optarg);
+                        break;
+                case ARG_GRANT:
+                        r = add_words(params, "grant", optarg);
                         break;
                 case ARG_GROUP:
                         r = add_words(params, "groups", optarg);

@@ -46,4 +46,6 @@ int verb_run(int argc, char *argv[]);
 int verb_shell(int argc, char *argv[]);
 int verb_session(int argc, char *argv[]);
 int verb_project(int argc, char *argv[]);
+int verb_cron(int argc, char *argv[]);
+int verb_secret(int argc, char *argv[]);
 int verb_usage(int argc, char *argv[]);

@@ -20,6 +20,8 @@ static const Verb verbs[] = {
         { "shell",   verb_shell,   "Open an interactive shell in a sandboxed session" },
         { "session", verb_session, "List, show, stop sessions and read their logs" },
         { "project", verb_project, "Add, list, show, change and remove projects" },
+        { "cron",    verb_cron,    "Schedule agent runs as systemd timers" },
+        { "secret",  verb_secret,  "Set, list and remove secrets sessions receive" },
         { "usage",   verb_usage,   "Show model requests and tokens per user (from the gateway)" },
 };
 
