@@ -630,10 +630,7 @@ const char *cron_varlink_idl(void) {
 }
 
 int cron_varlink_bind(Manager *m) {
-        static const struct {
-                const char *name;
-                VarlinkMethod callback;
-        } methods[] = {
+        static const VarlinkMethodBinding methods[] = {
                 { "io.openmono.Manager.AddCronJob", method_add_cron_job },
                 { "io.openmono.Manager.ListCronJobs", method_list_cron_jobs },
                 { "io.openmono.Manager.GetCronJob", method_get_cron_job },
@@ -642,12 +639,6 @@ int cron_varlink_bind(Manager *m) {
                 { "io.openmono.Manager.DisableCronJob", method_disable_cron_job },
                 { "io.openmono.Manager.RunCronJob", method_run_cron_job },
         };
-        int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
-                r = varlink_server_bind_method(m->varlink, methods[i].name, methods[i].callback);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return varlink_server_bind_methods(m->varlink, methods, ELEMENTSOF(methods));
 }

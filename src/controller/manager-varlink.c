@@ -107,10 +107,7 @@ static int method_get_status(Varlink *l, json_object *parameters, VarlinkMethodF
 }
 
 int manager_varlink_setup(Manager *m) {
-        static const struct {
-                const char *name;
-                VarlinkMethod callback;
-        } methods[] = {
+        static const VarlinkMethodBinding methods[] = {
                 { "io.openmono.Manager.Ping", method_ping },
                 { "io.openmono.Manager.GetStatus", method_get_status },
         };
@@ -133,10 +130,5 @@ int manager_varlink_setup(Manager *m) {
                 r = secret_varlink_bind(m);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
-                r = varlink_server_bind_method(m->varlink, methods[i].name, methods[i].callback);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return varlink_server_bind_methods(m->varlink, methods, ELEMENTSOF(methods));
 }

@@ -392,22 +392,13 @@ const char *project_varlink_idl(void) {
 }
 
 int project_varlink_bind(Manager *m) {
-        static const struct {
-                const char *name;
-                VarlinkMethod callback;
-        } methods[] = {
+        static const VarlinkMethodBinding methods[] = {
                 { "io.openmono.Manager.AddProject", method_add_project },
                 { "io.openmono.Manager.SetProject", method_set_project },
                 { "io.openmono.Manager.RemoveProject", method_remove_project },
                 { "io.openmono.Manager.GetProject", method_get_project },
                 { "io.openmono.Manager.ListProjects", method_list_projects },
         };
-        int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
-                r = varlink_server_bind_method(m->varlink, methods[i].name, methods[i].callback);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return varlink_server_bind_methods(m->varlink, methods, ELEMENTSOF(methods));
 }

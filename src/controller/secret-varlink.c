@@ -376,21 +376,12 @@ const char *secret_varlink_idl(void) {
 }
 
 int secret_varlink_bind(Manager *m) {
-        static const struct {
-                const char *name;
-                VarlinkMethod callback;
-        } methods[] = {
+        static const VarlinkMethodBinding methods[] = {
                 { "io.openmono.Manager.SetSecret", method_set_secret },
                 { "io.openmono.Manager.ListSecrets", method_list_secrets },
                 { "io.openmono.Manager.RemoveSecret", method_remove_secret },
                 { "io.openmono.Manager.RotateSecretKey", method_rotate_secret_key },
         };
-        int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
-                r = varlink_server_bind_method(m->varlink, methods[i].name, methods[i].callback);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return varlink_server_bind_methods(m->varlink, methods, ELEMENTSOF(methods));
 }

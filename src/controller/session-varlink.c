@@ -565,22 +565,13 @@ const char *session_varlink_idl(void) {
 }
 
 int session_varlink_bind(Manager *m) {
-        static const struct {
-                const char *name;
-                VarlinkMethod callback;
-        } methods[] = {
+        static const VarlinkMethodBinding methods[] = {
                 { "io.openmono.Manager.StartSession", method_start_session },
                 { "io.openmono.Manager.ListSessions", method_list_sessions },
                 { "io.openmono.Manager.GetSession", method_get_session },
                 { "io.openmono.Manager.StopSession", method_stop_session },
                 { "io.openmono.Manager.WatchSession", method_watch_session },
         };
-        int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
-                r = varlink_server_bind_method(m->varlink, methods[i].name, methods[i].callback);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return varlink_server_bind_methods(m->varlink, methods, ELEMENTSOF(methods));
 }

@@ -188,6 +188,15 @@ int varlink_server_bind_method(VarlinkServer *s, const char *method, VarlinkMeth
         return 0;
 }
 
+int varlink_server_bind_methods(VarlinkServer *s, const VarlinkMethodBinding *table, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                int r = varlink_server_bind_method(s, table[i].method, table[i].callback);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static unsigned connections_of_uid(VarlinkServer *s, uid_t uid) {
         unsigned n = 0;
 

@@ -122,6 +122,13 @@ int varlink_server_set_info(VarlinkServer *s, const char *vendor, const char *pr
 int varlink_server_add_interface(VarlinkServer *s, const char *name, const char *description);
 /* Binds a fully qualified method ("io.openmono.Manager.Ping") of a registered interface. */
 int varlink_server_bind_method(VarlinkServer *s, const char *method, VarlinkMethod cb);
+/* One entry of a method table for varlink_server_bind_methods(). */
+typedef struct VarlinkMethodBinding {
+        const char *method;
+        VarlinkMethod callback;
+} VarlinkMethodBinding;
+/* Binds n methods; stops at the first failure and returns it. */
+int varlink_server_bind_methods(VarlinkServer *s, const VarlinkMethodBinding *table, size_t n);
 void varlink_server_set_disconnect(VarlinkServer *s, VarlinkDisconnect cb);
 /* Listens on a bound, listening socket (e.g. from socket activation), taking ownership. */
 int varlink_server_listen_fd(VarlinkServer *s, int fd);

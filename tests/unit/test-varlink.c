@@ -100,9 +100,11 @@ static int setup(void **state) {
         assert_int_equal(varlink_server_set_info(f->server, "OpenMono", "test", "1", "https://example.org"), 0);
         assert_int_equal(varlink_server_add_interface(f->server, "io.openmono.Test", test_interface), 0);
         assert_int_equal(varlink_server_bind_method(f->server, "io.openmono.Test.Echo", method_echo), 0);
-        assert_int_equal(varlink_server_bind_method(f->server, "io.openmono.Test.Count", method_count), 0);
-        assert_int_equal(varlink_server_bind_method(f->server, "io.openmono.Test.Fail", method_fail), 0);
-        assert_int_equal(varlink_server_bind_method(f->server, "io.openmono.Test.PassFd", method_pass_fd), 0);
+        assert_int_equal(varlink_server_bind_methods(f->server, (const VarlinkMethodBinding[]) {
+                                { "io.openmono.Test.Count", method_count },
+                                { "io.openmono.Test.Fail", method_fail },
+                                { "io.openmono.Test.PassFd", method_pass_fd },
+                         }, 3), 0);
         assert_int_equal(varlink_server_add_connection(f->server, sp[0], NULL), 0);
         f->client_fd = sp[1];
         assert_int_equal(pthread_create(&f->thread, NULL, server_thread, f), 0);
@@ -317,6 +319,10 @@ static void test_check_bindings(void **state) {
         assert_int_equal(varlink_server_check_bindings(f->server, &name), -EBADR);
         assert_string_equal(name, "io.openmono.Extra.Lonely");
         assert_int_equal(varlink_server_bind_method(f->server, "io.openmono.Nope.X", method_fail), -EINVAL);
+        /* A table stops at its first bad entry: here a method bound already. */
+        assert_int_equal(varlink_server_bind_methods(f->server, (const VarlinkMethodBinding[]) {
+                                { "io.openmono.Test.Echo", method_echo },
+                         }, 1), -EEXIST);
 }
 
 static void test_disconnected_client(void **state) {
