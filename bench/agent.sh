@@ -62,7 +62,7 @@ try:
             "--max-steps", str(steps + 1), "--task", "benchmark"]
     start = time.monotonic()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = {"VmHWM": 0, "RssAnon": 0, "RssFile": 0}
+    peak = {"VmHWM": 0, "RssAnon": 0, "RssFile": 0, "Pss": 0, "Unique": 0}
     while proc.poll() is None:
         try:
             with open("/proc/%d/status" % proc.pid) as f:
@@ -70,6 +70,17 @@ try:
                     key = line.split(":")[0]
                     if key in peak:
                         peak[key] = max(peak[key], int(line.split()[1]))
+            # What one more agent costs the host: its private pages (USS), and its share of
+            # the library pages all processes map (PSS).
+            private = 0
+            with open("/proc/%d/smaps_rollup" % proc.pid) as f:
+                for line in f:
+                    key = line.split(":")[0]
+                    if key == "Pss":
+                        peak["Pss"] = max(peak["Pss"], int(line.split()[1]))
+                    elif key in ("Private_Clean", "Private_Dirty"):
+                        private += int(line.split()[1])
+            peak["Unique"] = max(peak["Unique"], private)
         except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
             pass
         time.sleep(0.005)
@@ -85,6 +96,8 @@ print("openmono-agent, %d-step scripted session against fake-llm (exit status %d
 print("  %-44s %8.1f MB" % ("peak RSS (VmHWM, sampled every 5 ms)", peak["VmHWM"] / 1024))
 print("  %-44s %8.1f MB" % ("  of it at most anonymous (RssAnon)", peak["RssAnon"] / 1024))
 print("  %-44s %8.1f MB" % ("  of it at most shared-library files (RssFile)", peak["RssFile"] / 1024))
+print("  %-44s %8.1f MB" % ("peak private memory (USS: what one more costs)", peak["Unique"] / 1024))
+print("  %-44s %8.1f MB" % ("peak PSS (shared pages split among users)", peak["Pss"] / 1024))
 print("  %-44s %8.1f s" % ("wall time", wall))
 print("                                                 per step")
 print("  %-44s %8.1f ms" % ("fake model latency", latency * 1000))
