@@ -6,15 +6,12 @@
 #include <ctype.h>
 #include <strings.h>
 
-#include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
-
 #include "html-text.h"
+#include "libxml2-lazy.h"
 #include "macro.h"
 
-DEFINE_FOREIGN_CLEANUP(xmlDoc *, xmlFreeDoc);
-
 typedef struct Text {
+        const LibXml2 *xml;
         char *buf;
         size_t n, allocated;
         bool space;             /* a space is pending before the next word */
@@ -118,13 +115,13 @@ static void enter(Text *t, xmlNode *n) {
 static void leave(Text *t, xmlNode *n) {
         xmlChar *href;
 
-        if (name_in(n->name, (const char *const[]) { "a" }, 1) && (href = xmlGetProp(n, (const xmlChar *) "href"))) {
+        if (name_in(n->name, (const char *const[]) { "a" }, 1) && (href = t->xml->xmlGetProp(n, (const xmlChar *) "href"))) {
                 if (startswith((const char *) href, "http")) {
                         put(t, " <", 2);
                         put(t, (const char *) href, strlen((const char *) href));
                         put(t, ">", 1);
                 }
-                xmlFree(href);
+                t->xml->free(href);
         }
         if (name_in(n->name, blocks, ELEMENTSOF(blocks)))
                 newline(t, true);
@@ -165,19 +162,28 @@ static void walk(Text *t, xmlNode *root) {
 }
 
 int html_to_text(const char *html, size_t n, char **ret) {
-        _cleanup_(xmlFreeDocp) xmlDoc *doc = NULL;
+        const LibXml2 *xml;
+        xmlDoc *doc;
+        xmlNode *root;
         Text t = {};
+        int r;
 
         assert(ret);
         if (n > INT32_MAX)
                 return -E2BIG;
-        doc = htmlReadMemory(html, (int) n, NULL, NULL,
-                             HTML_PARSE_RECOVER|HTML_PARSE_NOERROR|HTML_PARSE_NOWARNING|HTML_PARSE_NONET|
-                             HTML_PARSE_NOBLANKS|HTML_PARSE_COMPACT);
+        r = libxml2_get(&xml);
+        if (r < 0)
+                return r;
+        t.xml = xml;
+        doc = xml->htmlReadMemory(html, (int) n, NULL, NULL,
+                                  HTML_PARSE_RECOVER|HTML_PARSE_NOERROR|HTML_PARSE_NOWARNING|HTML_PARSE_NONET|
+                                  HTML_PARSE_NOBLANKS|HTML_PARSE_COMPACT);
         if (!doc)
                 return -EBADMSG;
-        if (xmlDocGetRootElement(doc))
-                walk(&t, xmlDocGetRootElement(doc));
+        root = xml->xmlDocGetRootElement(doc);
+        if (root)
+                walk(&t, root);
+        xml->xmlFreeDoc(doc);
         if (!t.oom && !t.buf) {
                 t.buf = strdup("");
                 t.oom = !t.buf;
