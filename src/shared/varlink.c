@@ -36,7 +36,7 @@ struct Varlink {
         uint64_t timeout_usec;
 
         char *input;
-        size_t input_used, input_max;
+        size_t input_used, input_allocated, input_max;
         int *input_fds;                 /* received, not yet claimed by a message */
         size_t n_input_fds;
         int *current_fds;               /* belong to the message being handled */
@@ -122,6 +122,8 @@ void varlink_close(Varlink *l) {
 static Varlink *varlink_free(Varlink *l) {
         varlink_close(l);
         release_current(l);
+        if (l->input)
+                explicit_bzero(l->input, l->input_allocated);
         free(l->input);
         free(l->input_fds);
         free(l->output);
@@ -359,6 +361,26 @@ static int collect_fds(Varlink *l, struct msghdr *mh) {
         return r;
 }
 
+/* Makes room for size bytes of input. Messages can carry secrets (SetSecret), so the old buffer
+ * is wiped before it is freed instead of leaving a copy behind as realloc() would. */
+static int reserve_input(Varlink *l, size_t size) {
+        char *b;
+
+        if (size <= l->input_allocated)
+                return 0;
+        b = malloc(size);
+        if (!b)
+                return -ENOMEM;
+        if (l->input) {
+                memcpy(b, l->input, l->input_used);
+                explicit_bzero(l->input, l->input_allocated);
+                free(l->input);
+        }
+        l->input = b;
+        l->input_allocated = size;
+        return 0;
+}
+
 /* Reads what is there. Returns 1 on progress, 0 if nothing was there, <0 on error or EOF. */
 static int fill_input(Varlink *l) {
         union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * VARLINK_FDS_MAX)]; } control;
@@ -366,15 +388,13 @@ static int fill_input(Varlink *l) {
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
                              .msg_control = &control, .msg_controllen = sizeof(control) };
         ssize_t k;
-        char *b;
         int r;
 
         if (l->input_used >= l->input_max)
                 return -ENOBUFS;        /* a message without end: the peer is broken or hostile */
-        b = realloc(l->input, MIN(l->input_used + VARLINK_READ_SIZE, (size_t) l->input_max));
-        if (!b)
-                return -ENOMEM;
-        l->input = b;
+        r = reserve_input(l, MIN(l->input_used + VARLINK_READ_SIZE, (size_t) l->input_max));
+        if (r < 0)
+                return r;
         iov = (struct iovec) { l->input + l->input_used,
                                MIN((size_t) VARLINK_READ_SIZE, l->input_max - l->input_used) };
 
@@ -406,6 +426,8 @@ static int next_message(Varlink *l, json_object **ret) {
         r = json_parse(l->input, n, ret);
         memmove(l->input, nul + 1, l->input_used - n - 1);
         l->input_used -= n + 1;
+        /* What was read is parsed: leave no copy of it (it may hold a secret's value). */
+        explicit_bzero(l->input + l->input_used, n + 1);
         if (r < 0)
                 return r;
         if (!json_object_is_type(*ret, json_type_object)) {
