@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The scheduled-job methods of io.openmono.Manager: AddCronJob, ListCronJobs, GetCronJob,
- * RemoveCronJob, EnableCronJob, DisableCronJob, RunCronJob.
+ * GetCronHistory, RemoveCronJob, EnableCronJob, DisableCronJob, RunCronJob.
  *
  * The controller only writes job files (STATEDIR/cron/NAME.job) and asks systemd to reload, so
  * that openmono-generator turns them into openmono-cron-NAME.timer/.service. systemd keeps the
@@ -547,6 +547,39 @@ static int method_get_cron_job(Varlink *l, json_object *params, VarlinkMethodFla
         return j ? reply_job(m, l, j) : 0;
 }
 
+/* The job's past runs from the journal, which the controller reads as root: a job's owner need
+ * not be allowed to read the system journal. Who may see the job may see its runs. */
+static int method_get_cron_history(Varlink *l, json_object *params, VarlinkMethodFlags flags,
+                                   void *userdata) {
+        _cleanup_(json_object_putp) json_object *reply = json_object_new_object();
+        _cleanup_(cron_dirs_done) CronDirs dirs = {};
+        _cleanup_(cron_job_freep) CronJob *j = NULL;
+        uint64_t limit = CRON_HISTORY_LIMIT_DEFAULT;
+        Manager *m = userdata;
+        json_object *runs;
+        int r;
+
+        if (!reply)
+                return -ENOMEM;
+        if (cron_refused(m, l))
+                return 0;
+        r = json_get_uint64(params, "limit", &limit);
+        if ((r < 0 && r != -ENOENT) || limit == 0 || limit > CRON_HISTORY_LIMIT_MAX)
+                return varlink_error_invalid_parameter(l, "limit");
+        j = lookup_job(m, l, params, &dirs);
+        if (!j)
+                return 0;
+        r = cron_history_read(j->name, (unsigned) limit, &runs);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to read the history of scheduled job %s from the journal: %m",
+                                  j->name);
+                return varlink_errorf(l, VARLINK_ERROR_SYSTEM, "Failed to read the history of job '%s': %s", j->name,
+                                      strerror(-r));
+        }
+        r = json_add_take(reply, "runs", runs);
+        return r < 0 ? r : varlink_reply(l, reply);
+}
+
 static int method_list_cron_jobs(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
         _cleanup_(json_object_putp) json_object *reply = json_object_new_object();
         _cleanup_(cron_dirs_done) CronDirs dirs = {};
@@ -614,6 +647,16 @@ static const char cron_interface_methods[] =
         "# The jobs the caller created (administrators: all jobs).\n"
         "method ListCronJobs() -> (jobs: []CronJob)\n"
         "method GetCronJob(name: string) -> (job: CronJob)\n"
+        "\n"
+        "# A finished run of a job, as its service logged it: realtime µs when the entry was written,\n"
+        "# systemd's result (\"success\", \"exit-code\", \"timeout\", ...), how the main process ended\n"
+        "# (\"exited\", \"killed\", ...) and its exit status or signal, and how long it ran.\n"
+        "type CronRun (time_usec: int, result: ?string, exit_code: ?string, exit_status: ?string,"
+        " duration_usec: ?int)\n"
+        "\n"
+        "# The last runs of a job the caller may see, newest first, from the system journal (which the\n"
+        "# caller need not be allowed to read). limit: at most this many, 1 to 1000, default 20.\n"
+        "method GetCronHistory(name: string, limit: ?int) -> (runs: []CronRun)\n"
         "method RemoveCronJob(name: string) -> ()\n"
         "method EnableCronJob(name: string) -> (job: CronJob)\n"
         "method DisableCronJob(name: string) -> (job: CronJob)\n"
@@ -634,6 +677,7 @@ int cron_varlink_bind(Manager *m) {
                 { "io.openmono.Manager.AddCronJob", method_add_cron_job },
                 { "io.openmono.Manager.ListCronJobs", method_list_cron_jobs },
                 { "io.openmono.Manager.GetCronJob", method_get_cron_job },
+                { "io.openmono.Manager.GetCronHistory", method_get_cron_history },
                 { "io.openmono.Manager.RemoveCronJob", method_remove_cron_job },
                 { "io.openmono.Manager.EnableCronJob", method_enable_cron_job },
                 { "io.openmono.Manager.DisableCronJob", method_disable_cron_job },

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* openmonoctl cron: scheduled jobs (systemd timers) through the controller, their history from
- * the journal, and the "finished" hook that each job's service runs after a run. */
+/* openmonoctl cron: scheduled jobs (systemd timers) and their history through the controller,
+ * and the "finished" hook that each job's service runs after a run. */
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -26,7 +26,7 @@ static void cron_help(void) {
                "  enable NAME              Let a job's timer fire again\n"
                "  disable NAME             Stop a job's timer, keeping the job\n"
                "  run-now NAME             Start a run now\n"
-               "  history NAME             Past runs: time, result, exit status, duration\n\n"
+               "  history NAME             Last runs, newest first: time, result, exit status, duration\n\n"
                "Options of add:\n"
                "  -p --project=PROJECT     The project whose session runs (required)\n"
                "     --on-calendar=EXPR    When, in systemd's OnCalendar= syntax\n"
@@ -253,85 +253,45 @@ static int cron_add(int argc, char *argv[], json_object *params) {
         return call_named("io.openmono.Manager.AddCronJob", argv[argc - 1], params);
 }
 
-static const char *journal_field(sd_journal *j, const char *name, char *buf, size_t n) {
-        const void *data;
-        size_t len, l = strlen(name);
-
-        if (sd_journal_get_data(j, name, &data, &len) < 0 || len <= l + 1)
-                return "-";
-        len = MIN(len - l - 1, n - 1);
-        memcpy(buf, (const char *) data + l + 1, len);
-        buf[len] = 0;
-        return buf;
-}
-
-/* One run as a line of JSON (JSON lines, so that a reader can follow a long history). */
-static int print_run_json(uint64_t time_usec, const char *result, const char *status, uint64_t duration_usec) {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+/* The job's past runs, newest first, which the controller reads from the journal for anyone who
+ * may see the job. With --json, one JSON object per line (so that a reader can follow a long
+ * history), as the controller sends them. */
+static int cron_history(const char *name) {
+        _cleanup_(json_object_putp) json_object *params = json_object_new_object();
+        _cleanup_(varlink_unrefp) Varlink *link = NULL;
+        json_object *reply, *runs = NULL;
+        size_t n;
         int r;
 
-        if (!o)
-                return -ENOMEM;
-        r = json_add_uint64(o, "time_usec", time_usec);
+        if (!params || json_add_string(params, "name", name) < 0)
+                return log_oom();
+        r = ctl_connect(&link);
         if (r >= 0)
-                r = json_add_string(o, "result", result);
-        if (r >= 0)
-                r = json_add_string(o, "exit_status", status);
-        if (r >= 0 && duration_usec != UINT64_MAX)
-                r = json_add_uint64(o, "duration_usec", duration_usec);
+                r = ctl_call(link, "io.openmono.Manager.GetCronHistory", params, &reply);
         if (r < 0)
                 return r;
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-        return 0;
-}
-
-/* Reads the runs of job name from the journal. Only entries logged by root count: anyone can
- * write OPENMONO_* fields, but nobody can fake journald's _UID=, and sessions never run as root.
- * (_SYSTEMD_UNIT= is not required: journald cannot always tell the unit of a process that has
- * exited by the time it reads the entry, and 'cron finished' exits right after logging.) Who
- * may read them is journald's business (the system journal: root and the adm and
- * systemd-journal groups). */
-static int cron_history(const char *name) {
-        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
-        _cleanup_free_ char *service = NULL, *m_job = NULL;
-        unsigned n = 0;
-        int r;
-
-        r = cron_job_service_name(name, &service);
-        if (r < 0)
-                return log_error_errno(r, "Invalid job name '%s'.", name);
-        if (asprintf(&m_job, "OPENMONO_CRON_JOB=%s", name) < 0)
-                return log_oom();
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY|SD_JOURNAL_SYSTEM);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open the journal: %m");
-        if ((r = sd_journal_add_match(j, "MESSAGE_ID=" OPENMONO_MESSAGE_CRON_RUN_FINISHED, 0)) < 0 ||
-            (r = sd_journal_add_match(j, m_job, 0)) < 0 || (r = sd_journal_add_match(j, "_UID=0", 0)) < 0)
-                return log_error_errno(r, "Failed to filter the journal: %m");
+        (void) json_get_array(reply, "runs", &runs);
+        n = runs ? json_object_array_length(runs) : 0;
         if (arg_legend && !arg_json)
                 printf("%-20s %-14s %-6s %s\n", "TIME", "RESULT", "STATUS", "DURATION");
-        SD_JOURNAL_FOREACH(j) {
-                char when[64], result[64], status[32], duration[32], span[FORMAT_TIMESPAN_MAX];
-                uint64_t t = 0, d;
+        for (size_t i = 0; i < n; i++) {
+                json_object *run = json_object_array_get_idx(runs, i);
+                char when[64], span[FORMAT_TIMESPAN_MAX];
+                uint64_t d;
 
-                (void) sd_journal_get_realtime_usec(j, &t);
-                journal_field(j, "OPENMONO_RESULT", result, sizeof result);
-                journal_field(j, "OPENMONO_EXIT_STATUS", status, sizeof status);
-                journal_field(j, "OPENMONO_DURATION_USEC", duration, sizeof duration);
-                if (parse_uint64(duration, &d) >= 0)
+                if (arg_json) {
+                        puts(json_object_to_json_string_ext(run, JSON_C_TO_STRING_PLAIN));
+                        continue;
+                }
+                if (json_get_uint64(run, "duration_usec", &d) >= 0)
                         format_timespan(span, sizeof span, d);
                 else
                         strcpy(span, "-");
-                if (arg_json) {
-                        r = print_run_json(t, result, status, parse_uint64(duration, &d) >= 0 ? d : UINT64_MAX);
-                        if (r < 0)
-                                return log_oom();
-                } else
-                        printf("%-20s %-14s %-6s %s\n", format_time(when, sizeof when, t), result, status, span);
-                n++;
+                printf("%-20s %-14s %-6s %s\n", time_field(when, sizeof when, run, "time_usec"),
+                       field(run, "result"), field(run, "exit_status"), span);
         }
         if (arg_legend && !arg_json)
-                printf("\n%u run%s.\n", n, n == 1 ? "" : "s");
+                printf("\n%zu run%s.\n", n, n == 1 ? "" : "s");
         return 0;
 }
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Scheduled jobs: openmonoctl cron writes job files, openmono-generator turns them into timers
 # on daemon-reload, the timers start sessions of the job's project, and each run's result lands
-# in the journal for 'cron history'. Who may manage jobs is polkit's io.openmono.cron.manage.
+# in the journal, which the controller reads for 'cron history'. Who may manage jobs is polkit's
+# io.openmono.cron.manage.
 # Sourced by run.sh inside a booted test bed with OpenMono installed.
 
 AWS=/home/alice/cronapp
@@ -12,6 +13,28 @@ RULE=/etc/polkit-1/rules.d/50-openmono-cron-test.rules
 as() {          # USER COMMAND... : runs a command as USER
         local user=$1; shift
         testbed_run runuser -u "$user" -- "$@"
+}
+
+# Calls GetCronHistory as USER with the JSON parameters PARAMS on the controller's socket; prints
+# the error's name, or how many runs came back and whether they are newest first.
+history_call() {        # USER PARAMS
+        testbed_run_as "$1" /usr/bin/python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect("/run/openmono/io.openmono.Manager")
+s.sendall(json.dumps({"method": "io.openmono.Manager.GetCronHistory",
+                      "parameters": json.loads(sys.argv[1])}).encode() + b"\0")
+buf = b""
+while not buf.endswith(b"\0"):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+reply = json.loads(buf.rstrip(b"\0"))
+if "error" in reply:
+    print(reply["error"])
+else:
+    t = [r["time_usec"] for r in reply["parameters"]["runs"]]
+    print("%d runs, %s" % (len(t), "newest first" if t == sorted(t, reverse=True) else "unordered"))' "$2"
 }
 
 # The calendar expression for SECONDS from now, to the second, in the bed's time zone.
@@ -48,7 +71,8 @@ check_output "a task with a newline is refused" "Task=" \
         sh -c "openmonoctl cron add bad --project cronapp --every hourly --task \"\$(printf 'a\nb')\" 2>&1; true"
 testbed_run sh -ec "groupadd -f cronmgr; usermod -a -G cronmgr bob
         printf '%s\n' 'polkit.addRule(function(action, subject) {' \
-                '        if (action.id == \"io.openmono.cron.manage\" && subject.isInGroup(\"cronmgr\"))' \
+                '        if (action.id == \"io.openmono.cron.manage\" &&' \
+                '            (subject.isInGroup(\"cronmgr\") || subject.user == \"alice\"))' \
                 '                return polkit.Result.YES;' '});' >$RULE"
 wait_until 10 test -e $RULE
 sleep 1         # polkitd notices new rules through inotify
@@ -95,7 +119,7 @@ check_output "... as alice" "^alice$" stat -c %U $AWS/cron-ran.txt
 check "the run reaches the history" wait_until 45 sh -c "openmonoctl cron history --no-legend nightly | grep -q success"
 check_output "cron history shows the run: time, result, exit status, duration" \
         "^[0-9-]+ [0-9:]+ +success +0 +[0-9.]+m?s" openmonoctl cron history nightly
-check_output "history --json prints one JSON object per run" '^\{"time_usec":[0-9]+,"result":"success","exit_status":"0","duration_usec":[0-9]+\}$' \
+check_output "history --json prints one JSON object per run" '^\{"time_usec":[0-9]+,"result":"success","exit_code":"exited","exit_status":"0","duration_usec":[0-9]+\}$' \
         openmonoctl --json cron history nightly
 check_output "cron list shows the last result" "^nightly .* success$" openmonoctl cron list --no-legend
 check_output "the run is in the journal with OPENMONO_CRON_JOB= and the catalogued MESSAGE_ID" \
@@ -105,8 +129,39 @@ check "a failing run" openmonoctl cron add failing --project cronapp --every dai
 check "... started now" openmonoctl cron run-now failing
 check "... ends" wait_until 45 sh -c "openmonoctl cron history --no-legend failing | grep -q exit-code"
 check_output "... is recorded as failed with its exit status" "exit-code +3 " openmonoctl cron history failing
-check_output "alice cannot read the history (journald decides: the system journal)" "0 runs|Failed|No journal" \
-        sh -c "runuser -u alice -- openmonoctl cron history nightly 2>&1; true"
+
+echo "# Who may read the history: who may see the job, not who may read the journal"
+check_fails "alice may neither read the system journal (adm, systemd-journal) nor administer (openmono-admin)" \
+        sh -c "id -nG alice | grep -qwE 'adm|systemd-journal|openmono-admin'"
+check "alice, granted io.openmono.cron.manage by the polkit rule too, adds a job of her own" \
+        as alice openmonoctl cron add alicejob --project cronapp --every daily --task "alice's task"
+check "... and runs it now" as alice openmonoctl cron run-now alicejob
+check "alice reads her job's history through the controller" \
+        wait_until 45 sh -c "runuser -u alice -- openmonoctl cron history --no-legend alicejob | grep -q success"
+check_output "... time, result, exit status, duration" "^[0-9-]+ [0-9:]+ +success +0 +[0-9.]+m?s" \
+        as alice openmonoctl cron history alicejob
+check_output "... also with --json" '^\{"time_usec":[0-9]+,"result":"success",' \
+        as alice openmonoctl --json cron history alicejob
+check "alice runs it a second time" as alice openmonoctl cron run-now alicejob
+check "... which reaches the history too" \
+        wait_until 45 sh -c "runuser -u alice -- openmonoctl cron history alicejob | grep -q '^2 runs\.'"
+check_output "GetCronHistory returns both runs, newest first" "^2 runs, newest first$" \
+        history_call alice '{"name": "alicejob"}'
+check_output "... and only the newest with limit 1" "^1 runs, newest first$" \
+        history_call alice '{"name": "alicejob", "limit": 1}'
+check_output "... and refuses a limit of 0" "^org.varlink.service.InvalidParameter$" \
+        history_call alice '{"name": "alicejob", "limit": 0}'
+check_output "... or over 1000" "^org.varlink.service.InvalidParameter$" \
+        history_call alice '{"name": "alicejob", "limit": 1001}'
+check_fails "... which journalctl does not show her: the controller read it for her" \
+        sh -c "runuser -u alice -- journalctl -q --no-pager MESSAGE_ID=8793f47a11804cf98ead5d813cc3a8c2 \
+                OPENMONO_CRON_JOB=alicejob 2>/dev/null | grep -q ."
+check_output "bob cannot read the history of alice's job" "No scheduled job 'alicejob'" \
+        sh -c "runuser -u bob -- openmonoctl cron history alicejob 2>&1; true"
+check_output "... nor of carol's" "No scheduled job 'nightly'" \
+        sh -c "runuser -u bob -- openmonoctl cron history nightly 2>&1; true"
+check_output "an administrator reads any job's history" "^[0-9-]+ [0-9:]+ +success +0 " \
+        as carol openmonoctl cron history --no-legend alicejob
 
 echo "# On schedule"
 at=$(soon 12)
@@ -170,7 +225,7 @@ check "remove drops a job" openmonoctl cron remove soon
 check_fails "... its timer is gone" systemctl is-active openmono-cron-soon.timer
 check_fails "... and so is its unit" test -e /run/systemd/generator/openmono-cron-soon.timer
 testbed_run sh -ec "
-        for j in nightly failing later caught; do openmonoctl cron remove \$j || true; done
+        for j in nightly failing later caught alicejob; do openmonoctl cron remove \$j || true; done
         runuser -u bob -- openmonoctl cron remove bobjob || true
         rm -f /etc/openmono/cron/site.job /etc/openmono/cron/broken.job /etc/openmono/cron/badcal.job $RULE
         systemctl daemon-reload
