@@ -72,6 +72,8 @@ static void help(void) {
                "  -m --model=NAME           Model name sent with each request\n"
                "     --api-key-file=FILE    Send the key in FILE as a bearer token\n"
                "     --system-prompt=FILE   Replace the built-in system prompt\n"
+               "     --system-prompt-credential=NAME\n"
+               "                            The same, from the service credential NAME\n"
                "     --max-steps=N          Model requests per task (default: 100, 0: no limit)\n"
                "     --max-tokens=N         Tokens per run, prompts included (default: no limit)\n"
                "     --timeout=SEC          Wall time per task (default: no limit)\n"
@@ -100,6 +102,7 @@ enum {
         ARG_TIMEOUT, ARG_CONTEXT_TOKENS, ARG_MAX_RESPONSE_TOKENS, ARG_COMMAND_TIMEOUT, ARG_OUTPUT_CAP,
         ARG_CONNECT_TIMEOUT, ARG_IDLE_TIMEOUT, ARG_RETRIES, ARG_RETRY_DELAY, ARG_NO_STREAM, ARG_TOOLS,
         ARG_JSON, ARG_STATE_DIR, ARG_RESUME, ARG_NO_TRANSCRIPT, ARG_NO_SECCOMP,
+        ARG_SYSTEM_PROMPT_CREDENTIAL,
 };
 
 static const struct option options[] = {
@@ -112,6 +115,7 @@ static const struct option options[] = {
         { "model", required_argument, NULL, 'm' },
         { "api-key-file", required_argument, NULL, ARG_API_KEY_FILE },
         { "system-prompt", required_argument, NULL, ARG_SYSTEM_PROMPT },
+        { "system-prompt-credential", required_argument, NULL, ARG_SYSTEM_PROMPT_CREDENTIAL },
         { "max-steps", required_argument, NULL, ARG_MAX_STEPS },
         { "max-tokens", required_argument, NULL, ARG_MAX_TOKENS },
         { "timeout", required_argument, NULL, ARG_TIMEOUT },
@@ -132,6 +136,24 @@ static const struct option options[] = {
         { "no-seccomp", no_argument, NULL, ARG_NO_SECCOMP },
         {}
 };
+
+/* The controller passes a template's instructions as a credential: systemd does not expand %d in
+ * the argv of a transient unit, so the agent finds the file in $CREDENTIALS_DIRECTORY itself. */
+static int set_credential_path(char **s, const char *name) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        char *t;
+
+        if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return log_error_errno(EINVAL, "Invalid credential name for --system-prompt-credential: %s",
+                                       name);
+        if (!dir)
+                return log_error_errno(ENXIO, "--system-prompt-credential needs $CREDENTIALS_DIRECTORY, "
+                                       "which is not set.");
+        if (asprintf(&t, "%s/%s", dir, name) < 0)
+                return log_oom();
+        free_and_replace(*s, t);
+        return 0;
+}
 
 static int set_string(char **s, const char *v) {
         char *t = strdup(v);
@@ -170,6 +192,7 @@ static int parse_option(int c, const char *v) {
         case ARG_SOCKET: return set_string(&arg_socket, v);
         case ARG_API_KEY_FILE: return set_string(&arg_api_key_file, v);
         case ARG_SYSTEM_PROMPT: return set_string(&arg_system_prompt, v);
+        case ARG_SYSTEM_PROMPT_CREDENTIAL: return set_credential_path(&arg_system_prompt, v);
         case ARG_STATE_DIR: return set_string(&arg_state_dir, v);
         case ARG_RESUME: return set_string(&arg_resume, v);
         case ARG_MAX_TOKENS: return parse_number_arg("max-tokens", v, &arg_max_tokens);

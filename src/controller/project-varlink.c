@@ -73,6 +73,8 @@ int project_build_json(const Project *p, json_object **ret) {
                 r = add_sandbox(o, &p->sandbox);
         if (r >= 0 && p->task)
                 r = json_add_string(o, "task", p->task);
+        if (r >= 0 && p->template)
+                r = json_add_string(o, "template", p->template);
         if (r >= 0)
                 r = add_strv(o, "grant", p->grants);
         if (r < 0)
@@ -119,6 +121,22 @@ static int get_line(json_object *params, const char *key, char **field) {
         return free_and_strdup(field, s);
 }
 
+/* A template name, or "" to remove it. */
+static int get_template(json_object *params, char **field) {
+        const char *s;
+        int r = json_get_string(params, "template", &s);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0 || (*s && !project_name_is_valid(s)))
+                return -EINVAL;
+        if (!*s) {
+                *field = mfree(*field);
+                return 0;
+        }
+        return free_and_strdup(field, s);
+}
+
 static int get_words(json_object *params, const char *key, char ***field) {
         _cleanup_strv_free_ char **l = NULL;
         int r = json_get_strv(params, key, &l);
@@ -146,6 +164,7 @@ static int apply_project_params(Project *p, json_object *params, const char **re
                 return -EINVAL;
         if ((*ret_bad = "description", get_line(params, "description", &p->description)) < 0 ||
             (*ret_bad = "task", get_line(params, "task", &p->task)) < 0 ||
+            (*ret_bad = "template", get_template(params, &p->template)) < 0 ||
             (*ret_bad = "users", get_words(params, "users", &p->users)) < 0 ||
             (*ret_bad = "groups", get_words(params, "groups", &p->groups)) < 0 ||
             (*ret_bad = "grant", get_words(params, "grant", &p->grants)) < 0)
@@ -369,18 +388,18 @@ static const char project_interface_methods[] =
         "type Project (name: string, scope: string, description: ?string, identity: string,"
         " owner: string, workspace: ?string, users: ?[]string, groups: ?[]string, network: ?string,"
         " allow: ?[]string, memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int,"
-        " runtime_max_usec: ?int, task: ?string, grant: ?[]string)\n"
+        " runtime_max_usec: ?int, task: ?string, template: ?string, grant: ?[]string)\n"
         "\n"
         "# Creates a project owned by the caller. With identity \"owner\" (the default) fd 0 is the\n"
         "# workspace, a directory the caller owns.\n"
         "method AddProject(name: string, identity: ?string, description: ?string, users: ?[]string,"
         " groups: ?[]string, network: ?string, allow: ?[]string, memory_max: ?int, tasks_max: ?int,"
-        " cpu_quota_percent: ?int, runtime_max_usec: ?int, task: ?string, grant: ?[]string)"
+        " cpu_quota_percent: ?int, runtime_max_usec: ?int, task: ?string, template: ?string, grant: ?[]string)"
         " -> (project: Project)\n"
         "# Changes the given settings of a user project; fd 0, if passed, is a new workspace.\n"
         "method SetProject(name: string, identity: ?string, description: ?string, users: ?[]string,"
         " groups: ?[]string, network: ?string, allow: ?[]string, memory_max: ?int, tasks_max: ?int,"
-        " cpu_quota_percent: ?int, runtime_max_usec: ?int, task: ?string, grant: ?[]string)"
+        " cpu_quota_percent: ?int, runtime_max_usec: ?int, task: ?string, template: ?string, grant: ?[]string)"
         " -> (project: Project)\n"
         "method RemoveProject(name: string) -> ()\n"
         "method GetProject(name: string) -> (project: Project)\n"

@@ -51,6 +51,7 @@ Project *project_free(Project *p) {
         strv_free(p->groups);
         session_settings_done(&p->sandbox);
         free(p->task);
+        free(p->template);
         strv_free(p->grants);
         return mfree(p);
 }
@@ -81,6 +82,7 @@ static const ConfigItem project_items[] = {
         { "Project", "Groups",      config_parse_strv,     offsetof(Project, groups) },
         SESSION_SETTINGS_CONFIG_ITEMS("Sandbox", offsetof(Project, sandbox)),
         { "Agent",   "Task",        config_parse_string,   offsetof(Project, task) },
+        { "Agent",   "Template",    config_parse_string,   offsetof(Project, template) },
         { "Secrets", "Grant",       config_parse_strv,     offsetof(Project, grants) },
         {}
 };
@@ -106,6 +108,15 @@ int project_validate(const Project *p, const char **ret_why) {
                 if (p->workspace)
                         return -EINVAL;
         }
+        *ret_why = "Template= is not a valid template name";
+        if (p->template && !project_name_is_valid(p->template))
+                return -EINVAL;
+        /* Credentials named openmono-* are OpenMono's own (openmono-template); a secret of that
+         * name would collide with them in $CREDENTIALS_DIRECTORY. */
+        *ret_why = "Grant= names beginning with 'openmono-' are reserved";
+        STRV_FOREACH(g, p->grants)
+                if (startswith(*g, "openmono-"))
+                        return -EINVAL;
         *ret_why = "Allow= has an entry that is not a CIDR";
         return session_settings_validate(&p->sandbox, &bad);
 }
@@ -255,8 +266,12 @@ int project_format(const Project *p, char **ret) {
         put_words(f, "Users", p->users);
         put_words(f, "Groups", p->groups);
         put_sandbox(f, &p->sandbox);
+        if (p->task || p->template)
+                fputs("\n[Agent]\n", f);
         if (p->task)
-                fprintf(f, "\n[Agent]\nTask=%s\n", p->task);
+                fprintf(f, "Task=%s\n", p->task);
+        if (p->template)
+                fprintf(f, "Template=%s\n", p->template);
         if (p->grants) {
                 fputs("\n[Secrets]\n", f);
                 put_words(f, "Grant", p->grants);

@@ -31,6 +31,7 @@ typedef struct Project {
         char **groups;
         SessionSettings sandbox;        /* [Sandbox] */
         char *task;                     /* [Agent] Task=, what openmono@NAME.service runs */
+        char *template;                 /* [Agent] Template=, the agent's instructions and model */
         char **grants;                  /* [Secrets] Grant=, secret names sessions receive */
 } Project;
 

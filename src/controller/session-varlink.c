@@ -17,6 +17,7 @@
 #include "session-settings.h"
 #include "session.h"
 #include "strv.h"
+#include "template.h"
 #include "user-util.h"
 #include "workspace.h"
 
@@ -384,8 +385,50 @@ static int apply_settings(Manager *m, Varlink *l, const Project *proj, const Sta
         return 1;
 }
 
-/* The command: as given, or the agent working on the task given or the project's default one. */
-static int choose_command(Varlink *l, const Project *proj, const StartRequest *req, SessionPolicy *p) {
+/* Appends the NULL-terminated words to argv. */
+static int extend_argv(char ***argv, const char *const *words) {
+        int r = 0;
+
+        for (; r >= 0 && *words; words++)
+                r = strv_extend(argv, *words);
+        return r;
+}
+
+/* The credential the agent reads a template's instructions from. */
+#define TEMPLATE_CREDENTIAL "openmono-template"
+
+/* Loads the project's template for its agent and passes on what the agent needs to know of it:
+ * the instructions as a credential (staged later, once the session has an id), the model by
+ * name. Returns 1 and the template (NULL if the project has none), 0 when it replied. */
+static int apply_template(Varlink *l, const Project *proj, SessionPolicy *p, Template **ret) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
+        _cleanup_(template_freep) Template *t = NULL;
+        int r;
+
+        if (!proj || !proj->template)
+                return 1;
+        r = template_load(proj->template, /* root= */ NULL, &t, &diag);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return varlink_errorf(l, OM_ERROR_BAD_PROJECT,
+                                      "The template '%s' of project '%s' is broken: %s",
+                                      proj->template, proj->name, diag.error ?: strerror(-r));
+        if (t->instructions)
+                r = extend_argv(&p->argv, (const char *const[]) {
+                                        "--system-prompt-credential", TEMPLATE_CREDENTIAL, NULL });
+        if (r >= 0 && t->model)
+                r = extend_argv(&p->argv, (const char *const[]) { "--model", t->model, NULL });
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(t);
+        return 1;
+}
+
+/* The command: as given, or the agent working on the task given or the project's default one,
+ * told what the project's template says. */
+static int choose_command(Varlink *l, const Project *proj, const StartRequest *req, SessionPolicy *p,
+                          Template **ret_template) {
         _cleanup_free_ char *command = NULL;
         const char *task = req->task ?: (proj ? proj->task : NULL);
         int r;
@@ -395,12 +438,12 @@ static int choose_command(Varlink *l, const Project *proj, const StartRequest *r
                         return varlink_errorf(l, VARLINK_ERROR_INVALID_PARAMETER,
                                               "Give a command or a task%s.",
                                               proj ? "; the project has no [Agent] Task=" : "");
-                r = strv_extend(&p->argv, SESSION_AGENT_PATH);
-                if (r >= 0)
-                        r = strv_extend(&p->argv, "--task");
-                if (r >= 0)
-                        r = strv_extend(&p->argv, task);
+                r = extend_argv(&p->argv,
+                                (const char *const[]) { SESSION_AGENT_PATH, "--task", task, NULL });
                 if (r < 0)
+                        return r;
+                r = apply_template(l, proj, p, ret_template);
+                if (r <= 0)
                         return r;
         }
         r = resolve_command(p->argv[0], &command);
@@ -459,10 +502,32 @@ static int launch(Manager *m, Varlink *l, SessionPolicy *p, Session **ret) {
         return 0;
 }
 
+/* Stages the template's instructions where LoadCredential= picks them up; like secrets, they
+ * are root's until systemd copies them into the session's credentials and removed after start. */
+static int stage_template(Manager *m, Varlink *l, const Template *t, SessionPolicy *p) {
+        _cleanup_free_ char *path = NULL;
+        SecretValue v;
+        int r;
+
+        if (!t || !t->instructions)
+                return 1;
+        v = (SecretValue) { .size = strlen(t->instructions), .data = (uint8_t *) t->instructions };
+        r = secret_stage(m->runtime_dir, p->session_id, TEMPLATE_CREDENTIAL, &v, &path);
+        if (r >= 0)
+                r = session_policy_add_credential(p, TEMPLATE_CREDENTIAL, path);
+        if (r < 0) {
+                (void) secret_unstage(m->runtime_dir, p->session_id);
+                return varlink_errorf(l, OM_ERROR_START_FAILED,
+                                      "Failed to hand the session its template: %s", strerror(-r));
+        }
+        return 1;
+}
+
 /* Decides everything about the session: project, identity, settings, command. Returns 1 to
  * go on, 0 when it replied with an error. */
 static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred *u, SessionPolicy *p) {
         _cleanup_(project_freep) Project *proj = NULL;
+        _cleanup_(template_freep) Template *tmpl = NULL;
         int r;
 
         r = load_project(m, l, req, u->uid, &proj);
@@ -477,7 +542,7 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
         if (r > 0)
                 r = apply_settings(m, l, proj, req, u->uid, p);
         if (r > 0)
-                r = choose_command(l, proj, req, p);
+                r = choose_command(l, proj, req, p, &tmpl);
         if (r > 0 && manager_count_user_sessions(m, p->owner_uid) >= m->config.sessions_per_user_max)
                 r = varlink_errorf(l, OM_ERROR_TOO_MANY_SESSIONS,
                                    "%s already has %u sessions running, the most allowed.",
@@ -487,6 +552,8 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
         /* Last, so nothing is staged for a session that is refused. */
         if (r > 0 && proj)
                 r = manager_stage_secrets(m, l, proj->grants, p);
+        if (r > 0)
+                r = stage_template(m, l, tmpl, p);
         return r;
 }
 

@@ -36,6 +36,12 @@ check_output "set changes a setting" "Network: intranet" \
         sh -c "runuser -u alice -- openmonoctl project set demo --network intranet && runuser -u alice -- openmonoctl project show demo"
 check_output "a user cannot give a project the internet" "Only administrators" \
         sh -c "runuser -u alice -- openmonoctl project set demo --network internet 2>&1; true"
+check_output "set --template names a template, show shows it" "Template: reviewer" \
+        sh -c "runuser -u alice -- openmonoctl project set demo --template reviewer && runuser -u alice -- openmonoctl project show demo"
+check_output "... and --template= removes it again" "Template: -" \
+        sh -c "runuser -u alice -- openmonoctl project set demo --template= && runuser -u alice -- openmonoctl project show demo"
+check_output "a template name with a slash is refused" "template" \
+        sh -c "runuser -u alice -- openmonoctl project set demo --template=../x 2>&1; true"
 
 echo "# Other users"
 check_output "bob does not see alice's project" "^0 projects listed" as bob openmonoctl project list
@@ -74,6 +80,57 @@ check_output "a site project cannot be removed through the API" "system project"
 check_output "its limits reach the session unit" "^TasksMax=99$" \
         sh -c "id=\$(runuser -u alice -- openmonoctl run -d -p site -- /bin/sleep 30) &&
                systemctl show -p TasksMax openmono-session-\$id.service; runuser -u alice -- openmonoctl session stop \$id"
+
+echo "# A template gives the project's agent its instructions and model"
+# The real agent runs the project's task and reaches tests/fake-llm through the inference gateway
+# (the session has no network); fake-llm records the requests, so the system prompt can be read.
+TPL_DIR=/run/test-template
+TPL_PORT=18091
+testbed_run sh -ec "
+        mkdir -p /etc/openmono/templates $TPL_DIR
+        printf '[Template]\nInstructions=You are reviewer-tpl-7731.\nInstructions=Second template line.\nModel=tpl-model-9\n' \
+                >/etc/openmono/templates/reviewer.template
+        printf '[Template]\nInstructions=fine\nnot an assignment\n' >/etc/openmono/templates/broken.template
+        printf '[Project]\nOwner=alice\nWorkspace=$WS\n[Sandbox]\nNetwork=none\n[Agent]\nTask=review\nTemplate=reviewer\n' \
+                >/etc/openmono/projects/tpl.project
+        printf '[Project]\nOwner=alice\nWorkspace=$WS\n[Agent]\nTask=review\nTemplate=broken\n' \
+                >/etc/openmono/projects/tplbad.project
+        printf '[Project]\nOwner=alice\nWorkspace=$WS\n[Agent]\nTask=review\nTemplate=nowhere\n' \
+                >/etc/openmono/projects/tplnone.project
+        printf 'agents-md-marker-5521\n' >$WS/AGENTS.md
+        chown alice:alice $WS/AGENTS.md
+        echo '{\"responses\": [{\"content\": \"Reviewed.\"}]}' >$TPL_DIR/script.json
+        rm -f $TPL_DIR/requests.jsonl
+        systemd-run --unit=test-fake-llm-tpl --collect -p Type=exec /usr/bin/python3 \
+                $TOP/tests/fake-llm/fake-llm.py --script $TPL_DIR/script.json --host 127.0.0.1 \
+                --port $TPL_PORT --record $TPL_DIR/requests.jsonl >/dev/null
+        printf '[Upstream]\nName=fake\nURL=http://127.0.0.1:$TPL_PORT/v1\n' >/etc/openmono/gateway.conf
+        systemctl enable --now openmono-gatewayd.socket
+        systemctl restart openmono-gatewayd.service 2>/dev/null || true
+"
+wait_until 10 /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $TPL_PORT), 1)"
+check_output "the project's agent runs its task with the template" "openmono-agent: done after 1 step.*\\(exit status 0\\)" \
+        sh -c "runuser -u alice -- openmonoctl run --pipe -p tpl 2>&1"
+tpl_request() {
+        testbed_run /usr/bin/python3 -c "
+import json
+b = json.loads(open('$TPL_DIR/requests.jsonl').readline())['body']
+print('model=' + b['model'])
+print(json.dumps([m['content'] for m in b['messages'] if m['role'] == 'system']))"
+}
+check_output "the system prompt is the template's instructions, lines joined" \
+        '^\["You are reviewer-tpl-7731\.\\nSecond template line\.\\n' tpl_request
+check_output "... followed by the workspace's AGENTS.md" "AGENTS.md says:.*agents-md-marker-5521" tpl_request
+check_output "the agent asked for the template's model" "^model=tpl-model-9$" tpl_request
+check_fails "the staged instructions are gone once the session started" \
+        sh -c "find /run/openmono/credentials -name openmono-template | grep ."
+check_output "a broken template is refused naming its file and line" "broken.template:3" \
+        sh -c "runuser -u alice -- openmonoctl run --pipe -p tplbad 2>&1; true"
+check_output "a missing template is refused by name" "template 'nowhere'.*nowhere.template" \
+        sh -c "runuser -u alice -- openmonoctl run --pipe -p tplnone 2>&1; true"
+testbed_run sh -c "systemctl stop test-fake-llm-tpl.service openmono-gatewayd.service 2>/dev/null
+        rm -rf /etc/openmono/gateway.conf /etc/openmono/templates $TPL_DIR $WS/AGENTS.md
+        rm -f /etc/openmono/projects/tpl.project /etc/openmono/projects/tplbad.project /etc/openmono/projects/tplnone.project" || true
 
 echo "# openmono@NAME.service"
 # These checks are about the template's plumbing (task, identity, sandbox, stop), not about the

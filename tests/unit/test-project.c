@@ -29,6 +29,13 @@ static void test_validate(void **state) {
         assert_int_equal(project_validate(p, &why), -EINVAL);   /* dynamic has no Workspace= */
         p->workspace = mfree(p->workspace);
         assert_int_equal(project_validate(p, &why), 0);
+        p->template = strdup("../etc/passwd");
+        assert_int_equal(project_validate(p, &why), -EINVAL);
+        p->template = mfree(p->template);
+        assert_int_equal(strv_split("openmono-template", " ", &p->grants), 0);
+        assert_int_equal(project_validate(p, &why), -EINVAL);
+        assert_non_null(strstr(why, "reserved"));
+        p->grants = strv_free(p->grants);
         free_and_strdup(&p->name, "no/slash");
         assert_int_equal(project_validate(p, &why), -EINVAL);
 }
@@ -44,6 +51,7 @@ static void test_save_and_load(void **state) {
         p->workspace = strdup("/srv/app");
         p->description = strdup("The app, with 100% of its tests");
         p->task = strdup("Fix the build; then run the tests");
+        p->template = strdup("reviewer");
         assert_int_equal(strv_split("10.0.0.0/8 fd00::/8", " ", &p->sandbox.allow), 0);
         p->sandbox.network = NETWORK_POLICY_ALLOWLIST;
         p->sandbox.memory_max = 3ULL << 30;
@@ -60,6 +68,7 @@ static void test_save_and_load(void **state) {
         assert_string_equal(a, b);
         assert_int_equal(q->sandbox.runtime_max_usec, 5400ULL * 1000000);
         assert_int_equal(strv_length(q->sandbox.allow), 2);
+        assert_string_equal(q->template, "reviewer");
 
         assert_int_equal(project_remove(&d, "app"), 0);
         assert_int_equal(project_load(&d, "app", &q, NULL), -ENOENT);
