@@ -24,6 +24,8 @@ static void project_help(void) {
                "                           (run as om-NAME on a workspace managed by OpenMono)\n"
                "     --description=TEXT    What the project is\n"
                "     --task=TEXT           The agent task openmono@NAME.service runs\n"
+               "     --template=NAME       The agent's instructions and model from\n"
+               "                           templates/NAME.template (\"\" removes it)\n"
                "     --network=POLICY      none, intranet, allowlist, internet (administrators)\n"
                "     --allow=CIDR          Extra network to allow (repeatable)\n"
                "     --memory-max=BYTES    --tasks-max=N  --cpu-quota=PERCENT  --runtime-max=TIME\n"
@@ -98,6 +100,7 @@ static void print_project(json_object *p) {
         if (json_get_array(p, "grant", &a) >= 0)
                 printf("%11s: %s\n", "Secrets", json_object_to_json_string(a));
         printf("%11s: %s\n", "Task", field(p, "task"));
+        printf("%11s: %s\n", "Template", field(p, "template"));
 }
 
 static int call_named(const char *method, const char *name, json_object *params, int workspace_fd) {
@@ -142,12 +145,14 @@ static int add_words(json_object *params, const char *key, const char *word) {
 /* Turns the options of add and set into method parameters; opens --workspace into *ret_fd. */
 static int parse_project_options(int argc, char *argv[], json_object *params, int *ret_fd) {
         enum { ARG_IDENTITY = 0x100, ARG_DESCRIPTION, ARG_TASK, ARG_NETWORK, ARG_ALLOW, ARG_MEMORY,
-               ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_USER, ARG_GROUP, ARG_GRANT };
+               ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_USER, ARG_GROUP, ARG_GRANT,
+               ARG_TEMPLATE };
         static const struct option options[] = {
                 { "workspace",   required_argument, NULL, 'w'             },
                 { "identity",    required_argument, NULL, ARG_IDENTITY    },
                 { "description", required_argument, NULL, ARG_DESCRIPTION },
                 { "task",        required_argument, NULL, ARG_TASK        },
+                { "template",    required_argument, NULL, ARG_TEMPLATE    },
                 { "network",     required_argument, NULL, ARG_NETWORK     },
                 { "allow",       required_argument, NULL, ARG_ALLOW       },
                 { "memory-max",  required_argument, NULL, ARG_MEMORY      },
@@ -180,6 +185,9 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                         break;
                 case ARG_TASK:
                         r = json_add_string(params, "task", optarg);
+                        break;
+                case ARG_TEMPLATE:
+                        r = json_add_string(params, "template", optarg);
                         break;
                 case ARG_NETWORK:
                         r = json_add_string(params, "network", optarg);
