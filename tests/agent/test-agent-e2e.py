@@ -204,7 +204,10 @@ def scenario_cancel():
     """SIGTERM during a command stops it and the agent at once, with exit status 3."""
     ws, state = new_workspace("cancel"), os.path.join(TMP, "state-cancel")
     marker = os.path.join(ws, "still-running")
-    llm = FakeLLM(FAKE, TMP, [{"tool_calls": [call("bash", command="sleep 30; touch still-running")]}])
+    # The command line carries this run's pid, so the check below cannot see another test run's
+    # command (the gcc and clang suites may run at the same time).
+    command = "sleep 30; touch still-running # %d" % os.getpid()
+    llm = FakeLLM(FAKE, TMP, [{"tool_calls": [call("bash", command=command)]}])
     killer = []
     r = run_agent(AGENT, agent_args(llm, ws, state, "--task", "x"),
                   on_start=lambda p: killer.append(threading.Timer(1.0, p.send_signal, [signal.SIGTERM])) or
@@ -212,7 +215,7 @@ def scenario_cancel():
     llm.stop()
     tap.check(r.rc == 3 and r.seconds < 6, "SIGTERM ends the run with exit status 3 within seconds", r)
     time.sleep(0.5)
-    tap.check(not os.path.exists(marker) and subprocess.run(["pgrep", "-f", "sleep 30; touch still-running"],
+    tap.check(not os.path.exists(marker) and subprocess.run(["pgrep", "-f", command],
                                                              capture_output=True).returncode != 0,
               "the command's processes were killed")
     path = only_transcript(state)
