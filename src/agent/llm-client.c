@@ -5,7 +5,6 @@
  * else is collected and parsed whole (servers that ignore "stream" send plain JSON). */
 
 #include <assert.h>
-#include <stdarg.h>
 
 #include <curl/curl.h>
 
@@ -13,6 +12,7 @@
 #include "json-util.h"
 #include "llm-client.h"
 #include "sse.h"
+#include "string-util.h"
 
 DEFINE_FOREIGN_CLEANUP(struct curl_slist *, curl_slist_free_all);
 
@@ -59,19 +59,6 @@ static size_t strcspn_trailing_slash(const char *s) {
         while (n > 0 && s[n - 1] == '/')
                 n--;
         return n;
-}
-
-static int set_error(LlmClient *c, const char *format, ...) _printf_(2, 3);
-static int set_error(LlmClient *c, const char *format, ...) {
-        va_list ap;
-        char *s;
-
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free_and_replace(c->error, s);
-        return 0;
 }
 
 int llm_client_new(const LlmConfig *config, LlmClient **ret) {
@@ -286,15 +273,15 @@ static int curl_failure(LlmClient *c, Transfer *t, CURLcode code) {
         const char *where = c->socket_path ?: c->url;
 
         if (code == CURLE_ABORTED_BY_CALLBACK && interrupt_requested())
-                return set_error(c, "request to the model cancelled"), -ECANCELED;
+                return free_and_asprintf(&c->error, "request to the model cancelled"), -ECANCELED;
         if (code == CURLE_ABORTED_BY_CALLBACK && t->idle_timeout)
-                return set_error(c, "no data from the model at %s for %.1fs (idle timeout)", where,
+                return free_and_asprintf(&c->error, "no data from the model at %s for %.1fs (idle timeout)", where,
                                  (double) c->config.idle_timeout_usec / 1e6), -ETIMEDOUT;
         if (code == CURLE_WRITE_ERROR && t->error < 0)
-                return set_error(c, "invalid response from the model at %s: %s", where,
+                return free_and_asprintf(&c->error, "invalid response from the model at %s: %s", where,
                                  t->error == -EBADMSG ? "malformed JSON" : strerror(-t->error)),
                        t->error == -E2BIG ? -EBADMSG : t->error;
-        set_error(c, "cannot reach the model at %s: %s", where, curl_easy_strerror(code));
+        free_and_asprintf(&c->error, "cannot reach the model at %s: %s", where, curl_easy_strerror(code));
         switch (code) {
         case CURLE_COULDNT_CONNECT:
                 return -ECONNREFUSED;
@@ -316,7 +303,7 @@ static int curl_failure(LlmClient *c, Transfer *t, CURLcode code) {
 
 /* Maps an HTTP error status to an errno, keeping the start of the server's explanation. */
 static int http_failure(LlmClient *c, Transfer *t, long status) {
-        set_error(c, "the model server at %s answered HTTP %ld%s%.*s", c->socket_path ?: c->url, status,
+        free_and_asprintf(&c->error, "the model server at %s answered HTTP %ld%s%.*s", c->socket_path ?: c->url, status,
                   t->n_body > 0 ? ": " : "", (int) MIN(t->n_body, (size_t) 400), t->body ?: "");
         if (status == 429)
                 return -EBUSY;
@@ -333,15 +320,15 @@ static int finish_body(LlmClient *c, Transfer *t) {
         if (t->mode == BODY_STREAM) {
                 (void) sse_parser_finish(&t->sse);
                 if (!chat_response_is_complete(t->response))
-                        return set_error(c, "the stream from the model at %s ended before the response was complete",
+                        return free_and_asprintf(&c->error, "the stream from the model at %s ended before the response was complete",
                                          where), -EPROTO;
                 return 0;
         }
         if (t->n_body == 0)
-                return set_error(c, "empty response from the model at %s", where), -EPROTO;
+                return free_and_asprintf(&c->error, "empty response from the model at %s", where), -EPROTO;
         r = chat_response_parse_body(t->response, t->body, t->n_body);
         if (r < 0)
-                return set_error(c, "invalid response from the model at %s: %s", where,
+                return free_and_asprintf(&c->error, "invalid response from the model at %s: %s", where,
                                  r == -EBADMSG ? "not a chat completion" : strerror(-r)),
                        r == -E2BIG ? -EBADMSG : r;
         return 0;
@@ -358,7 +345,7 @@ static int attempt(LlmClient *c, const char *body, struct curl_slist *headers, u
         sse_parser_init(&t.sse, on_sse_event, &t);
         r = setup_handle(c, &t, body, headers, deadline_usec);
         if (r == -ETIMEDOUT)
-                set_error(c, "out of time before the model answered");
+                free_and_asprintf(&c->error, "out of time before the model answered");
         if (r >= 0) {
                 code = curl_easy_perform(c->curl);
                 (void) curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -406,7 +393,7 @@ int llm_client_complete(LlmClient *c, json_object *messages, json_object *tools,
         if (r >= 0)
                 r = build_headers(c, &headers);
         if (r < 0)
-                return set_error(c, "out of memory"), r;
+                return free_and_asprintf(&c->error, "out of memory"), r;
 
         for (unsigned i = 0;; i++) {
                 chat_response_done(ret);
@@ -421,7 +408,7 @@ int llm_client_complete(LlmClient *c, json_object *messages, json_object *tools,
                         callbacks->on_retry(r, c->error, i + 1, delay, callbacks->userdata);
                 if (interrupt_sleep(delay) < 0) {
                         r = -ECANCELED;
-                        set_error(c, "request to the model cancelled");
+                        free_and_asprintf(&c->error, "request to the model cancelled");
                         break;
                 }
                 delay = MIN(delay * 2, (uint64_t) RETRY_DELAY_MAX);

@@ -5,12 +5,12 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
 
 #include "context.h"
 #include "interrupt.h"
 #include "json-util.h"
 #include "loop.h"
+#include "string-util.h"
 #include "toolcall-text.h"
 
 /* Tokens kept free for the model's answer when fitting the context. */
@@ -101,19 +101,6 @@ bool agent_has_pending_turn(const Agent *a) {
                !streq(role, "assistant") && !streq(role, "system");
 }
 
-static int set_error(Agent *a, const char *format, ...) _printf_(2, 3);
-static int set_error(Agent *a, const char *format, ...) {
-        va_list ap;
-        char *s;
-
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free_and_replace(a->error, s);
-        return 0;
-}
-
 static uint64_t deadline(const Agent *a) {
         return a->limits.timeout_usec > 0 ? a->start_usec + a->limits.timeout_usec : 0;
 }
@@ -121,12 +108,12 @@ static uint64_t deadline(const Agent *a) {
 /* Returns AGENT_EXIT_BUDGET with a message if a limit is reached, else AGENT_EXIT_DONE. */
 static AgentExit check_budget(Agent *a) {
         if (a->limits.max_steps > 0 && a->steps >= a->limits.max_steps)
-                return set_error(a, "step budget of %u exhausted", a->limits.max_steps), AGENT_EXIT_BUDGET;
+                return free_and_asprintf(&a->error, "step budget of %u exhausted", a->limits.max_steps), AGENT_EXIT_BUDGET;
         if (a->limits.max_tokens > 0 && a->tokens >= a->limits.max_tokens)
-                return set_error(a, "token budget of %" PRIu64 " exhausted (%" PRIu64 " used)",
+                return free_and_asprintf(&a->error, "token budget of %" PRIu64 " exhausted (%" PRIu64 " used)",
                                  a->limits.max_tokens, a->tokens), AGENT_EXIT_BUDGET;
         if (deadline(a) > 0 && now(CLOCK_MONOTONIC) >= deadline(a))
-                return set_error(a, "time budget of %.0fs exhausted", (double) a->limits.timeout_usec / 1e6),
+                return free_and_asprintf(&a->error, "time budget of %.0fs exhausted", (double) a->limits.timeout_usec / 1e6),
                        AGENT_EXIT_BUDGET;
         return AGENT_EXIT_DONE;
 }
@@ -177,11 +164,11 @@ static void count_usage(Agent *a, const ChatResponse *resp, uint64_t prompt_esti
 static AgentExit model_failure(Agent *a, int r) {
         const char *msg = llm_client_error(a->llm);
 
-        set_error(a, "%s", msg ?: strerror(-r));
+        free_and_asprintf(&a->error, "%s", msg ?: strerror(-r));
         if (r == -ECANCELED)
                 return AGENT_EXIT_INTERRUPTED;
         if (r == -ETIMEDOUT && deadline(a) > 0 && now(CLOCK_MONOTONIC) >= deadline(a))
-                return set_error(a, "time budget of %.0fs exhausted while waiting for the model",
+                return free_and_asprintf(&a->error, "time budget of %.0fs exhausted while waiting for the model",
                                  (double) a->limits.timeout_usec / 1e6), AGENT_EXIT_BUDGET;
         if (r == -ENOMEM)
                 return AGENT_EXIT_ERROR;
@@ -236,9 +223,9 @@ static AgentExit run_calls(Agent *a, const ToolCall *calls, size_t n, bool text_
         if (r >= 0 && text_calls)
                 r = agent_append(a, message_new("user", text_results));
         if (r < 0)
-                return set_error(a, "running tools: %s", strerror(-r)), AGENT_EXIT_ERROR;
+                return free_and_asprintf(&a->error, "running tools: %s", strerror(-r)), AGENT_EXIT_ERROR;
         if (cancelled || interrupt_requested())
-                return set_error(a, "stopped by signal"), AGENT_EXIT_INTERRUPTED;
+                return free_and_asprintf(&a->error, "stopped by signal"), AGENT_EXIT_INTERRUPTED;
         return AGENT_EXIT_DONE;
 }
 
@@ -265,7 +252,7 @@ static AgentExit step(Agent *a, bool *ret_finished) {
 
         r = fit_context(a);
         if (r < 0)
-                return set_error(a, "out of memory"), AGENT_EXIT_ERROR;
+                return free_and_asprintf(&a->error, "out of memory"), AGENT_EXIT_ERROR;
         estimate = context_estimate_tokens(a->messages) + context_json_tokens(a->tools_json);
         r = llm_client_complete(a->llm, a->messages, a->tools_json, deadline(a),
                                 &(LlmCallbacks) { .on_text = on_text, .on_retry = on_retry, .userdata = a }, &resp);
@@ -277,14 +264,14 @@ static AgentExit step(Agent *a, bool *ret_finished) {
 
         /* Small models that print their calls as text get them parsed here. */
         if (resp.n_calls == 0 && resp.content && toolcall_text_parse(resp.content, &text_calls, &n_text, NULL) < 0)
-                return set_error(a, "out of memory"), AGENT_EXIT_ERROR;
+                return free_and_asprintf(&a->error, "out of memory"), AGENT_EXIT_ERROR;
         r = chat_response_to_message(&resp, resp.n_calls > 0, &m);
         if (r >= 0)
                 r = agent_append(a, m);
         output_assistant(a->output, &resp, n_text > 0);
         if (r < 0) {
                 tool_calls_free(text_calls, n_text);
-                return set_error(a, "out of memory"), AGENT_EXIT_ERROR;
+                return free_and_asprintf(&a->error, "out of memory"), AGENT_EXIT_ERROR;
         }
 
         *ret_finished = resp.n_calls == 0 && n_text == 0;
@@ -320,12 +307,12 @@ AgentExit agent_run(Agent *a, const char *task) {
         a->start_usec = now(CLOCK_MONOTONIC);
         a->error = mfree(a->error);
         if (task && agent_append(a, message_new("user", task)) < 0) {
-                set_error(a, "out of memory");
+                free_and_asprintf(&a->error, "out of memory");
                 e = AGENT_EXIT_ERROR;
         }
         while (e == AGENT_EXIT_DONE && !finished) {
                 if (interrupt_requested()) {
-                        set_error(a, "stopped by signal");
+                        free_and_asprintf(&a->error, "stopped by signal");
                         e = AGENT_EXIT_INTERRUPTED;
                         break;
                 }
