@@ -262,6 +262,19 @@ static int method_add_project(Varlink *l, json_object *params, VarlinkMethodFlag
         return commit_project(m, l, p, u.uid, "project-added");
 }
 
+/* Returns 1 if uid may change or remove p; otherwise replies with an error and returns what
+ * sending it returned. System projects are files administrators edit; user projects belong to
+ * their owner (and administrators). */
+static int check_may_change(Manager *m, Varlink *l, const Project *p, uid_t uid, const char *file_action,
+                            const char *verb) {
+        if (p->scope == PROJECT_SCOPE_SYSTEM)
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED, "Project '%s' is a system project; %s %s.",
+                                      p->name, file_action, m->project_dirs.system);
+        if (!project_may_manage(p, uid))
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED, "Not allowed to %s project '%s'.", verb, p->name);
+        return 1;
+}
+
 static int method_set_project(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
         _cleanup_(project_freep) Project *p = NULL;
         Manager *m = userdata;
@@ -276,12 +289,9 @@ static int method_set_project(Varlink *l, json_object *params, VarlinkMethodFlag
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
-        if (p->scope == PROJECT_SCOPE_SYSTEM)
-                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
-                                      "Project '%s' is a system project; change its file in %s.", p->name,
-                                      m->project_dirs.system);
-        if (!project_may_manage(p, u.uid))
-                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED, "Not allowed to change project '%s'.", p->name);
+        r = check_may_change(m, l, p, u.uid, "change its file in", "change");
+        if (r <= 0)
+                return r;
         if (apply_project_params(p, params, &bad) < 0)
                 return varlink_error_invalid_parameter(l, bad);
         if (p->identity == SESSION_IDENTITY_DYNAMIC)
@@ -308,12 +318,9 @@ static int method_remove_project(Varlink *l, json_object *params, VarlinkMethodF
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
-        if (p->scope == PROJECT_SCOPE_SYSTEM)
-                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
-                                      "Project '%s' is a system project; remove its file from %s.", p->name,
-                                      m->project_dirs.system);
-        if (!project_may_manage(p, u.uid))
-                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED, "Not allowed to remove project '%s'.", p->name);
+        r = check_may_change(m, l, p, u.uid, "remove its file from", "remove");
+        if (r <= 0)
+                return r;
         r = project_remove(&m->project_dirs, p->name);
         if (r < 0)
                 return varlink_errorf(l, VARLINK_ERROR_SYSTEM, "Failed to remove project '%s': %s", p->name, strerror(-r));
