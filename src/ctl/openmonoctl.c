@@ -16,7 +16,7 @@ typedef struct Verb {
 
 static const Verb verbs[] = {
         { "status",  verb_status,  "Show the controller's state and who you are to it" },
-        { "run",     verb_run,     "Run a command in a sandboxed session on a directory" },
+        { "run",     verb_run,     "Run an agent task or a command in a sandboxed session" },
         { "shell",   verb_shell,   "Open an interactive shell in a sandboxed session" },
         { "session", verb_session, "List, show, stop sessions and read their logs" },
         { "project", verb_project, "Add, list, show, change and remove projects" },
