@@ -12,6 +12,7 @@ cd "$TOP"
 ARG_KEEP=0
 ARG_DEPS=1
 ARG_BUILDDIR=build-release
+ARG_NAME=openmono
 
 usage() {
         cat <<EOF
@@ -19,13 +20,15 @@ Usage: ${0##*/} [OPTIONS]
 
 Installs the Debian packages OpenMono needs, builds it (release build, prefix /usr) and
 installs it. If systemd runs this machine, OpenMono is installed here: system users,
-tmpfiles, units, and openmonod.socket is enabled. Otherwise a test bed named "openmono" is
-booted, OpenMono is installed there, and the bed is removed again unless --keep is given.
+tmpfiles, units, and openmonod.socket is enabled. Otherwise a test bed (named "openmono"
+unless --name says otherwise) is booted, OpenMono is installed there, and the bed is removed again unless --keep is given.
 Either way "openmonoctl status" shows the controller at the end. Needs root.
 
 Options:
   --keep            leave the test bed running (only when systemd does not run this machine)
   --builddir DIR    build directory (default: $ARG_BUILDDIR)
+  --name NAME       machine name of the test bed (default: $ARG_NAME), so that several
+                    beds can run side by side
   --skip-deps       do not run scripts/install-deps.sh
   -h, --help        show this help
 EOF
@@ -73,12 +76,12 @@ install_testbed() {
         local dir=$1
         # shellcheck source=tests/integration/testbed.sh
         source "$TOP/tests/integration/testbed.sh"
-        export TESTBED_NAME=openmono TESTBED_KEEP=$ARG_KEEP
+        export TESTBED_NAME=$ARG_NAME TESTBED_KEEP=$ARG_KEEP
         TESTBED_BIND="${TESTBED_BIND:-} $(testbed_bind_for "$TOP") $(testbed_bind_for "$dir")"
         export TESTBED_BIND
         if testbed_is_running; then
                 echo "A test bed named '$TESTBED_NAME' is already running; stop it first:" >&2
-                echo "    scripts/testbed.sh stop" >&2
+                echo "    TESTBED_NAME=$TESTBED_NAME scripts/testbed.sh stop" >&2
                 exit 1
         fi
         step "systemd is not PID 1 here: booting a test bed '$TESTBED_NAME'"
@@ -132,6 +135,8 @@ main() {
                 --skip-deps) ARG_DEPS=0 ;;
                 --builddir) ARG_BUILDDIR=${2:?--builddir needs a value}; shift ;;
                 --builddir=*) ARG_BUILDDIR=${1#--builddir=} ;;
+                --name) ARG_NAME=${2:?--name needs a value}; shift ;;
+                --name=*) ARG_NAME=${1#--name=} ;;
                 *) echo "${0##*/}: unknown argument $1 (see --help)" >&2; exit 2 ;;
                 esac
                 shift

@@ -223,7 +223,12 @@ main() {
         if testbed_install "$builddir"; then
                 _pass "the build installs into the bed"
         else
-                _fail "the build installs into the bed" 1 "see the messages above"
+                # Every test would fail for the same reason; one failure says it better.
+                _fail "the build installs into the bed" 1 "see the messages above; no test was run"
+                testbed_teardown
+                rm -f "$RESULTS"
+                echo "0 passed, 1 failed"
+                exit 1
         fi
 
         for f in "${files[@]}"; do

@@ -255,12 +255,16 @@ _tb_cleanup_leftovers() {
 # which cannot execute them (see TESTBED.md).
 _TB_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-# Prints DIR if the overlay of "/" would not show it (it lives on another mount), so a
-# caller can add it to TESTBED_BIND; prints nothing otherwise.
+# Prints DIR if the overlay of "/" would not show it, so a caller can add it to
+# TESTBED_BIND; prints nothing otherwise. The overlay misses trees on other mounts, and
+# anything below /tmp: systemd-nspawn mounts a fresh tmpfs there, over the lower layer's
+# /tmp (binds are applied after it, so a bound tree shows through).
 testbed_bind_for() {
         local dir
         dir=$(realpath "$1") || return 1
-        [ "$(findmnt -n -o TARGET -T "$dir")" = / ] || echo "$dir"
+        if [ "$(findmnt -n -o TARGET -T "$dir")" != / ] || [[ $dir == /tmp/* ]]; then
+                echo "$dir"
+        fi
 }
 
 # Runs CMD inside the bed as root with a clean environment, stdin/stdout/stderr passed
