@@ -17,7 +17,7 @@
 typedef struct LlmConfig {
         const char *base_url;           /* "http://127.0.0.1:8080/v1"; over a socket the host is ignored */
         const char *socket_path;        /* Unix socket to connect to, or NULL for TCP */
-        const char *model;
+        const char *model;              /* NULL: the first one the server lists at {base}/models */
         const char *api_key;            /* sent as a bearer token, or NULL */
         bool stream;
         uint64_t connect_timeout_usec;
@@ -28,8 +28,8 @@ typedef struct LlmConfig {
 } LlmConfig;
 
 typedef struct LlmCallbacks {
-        /* Each piece of streamed assistant text. */
-        void (*on_text)(const char *text, size_t n, void *userdata);
+        /* Each piece of streamed assistant text, or of its reasoning. */
+        void (*on_text)(const char *text, size_t n, bool reasoning, void *userdata);
         /* An attempt failed with error (and message) and another follows after delay_usec. */
         void (*on_retry)(int error, const char *message, unsigned attempt, uint64_t delay_usec, void *userdata);
         void *userdata;
@@ -44,16 +44,23 @@ DEFINE_PTR_CLEANUP(LlmClient *, llm_client_free);
 
 /* Sends messages (and tools, which may be NULL) and fills *ret with the assistant's turn.
  * deadline_usec (CLOCK_MONOTONIC, 0 for none) bounds the whole call, retries included.
+ * Without a configured model the first request asks {base}/models for the served name.
  * Returns 0, or after the last attempt: -ECANCELED (stop requested), -ECONNREFUSED (nothing
  * listens), -ETIMEDOUT (connect or idle timeout, or the deadline), -EBUSY (HTTP 429),
- * -EREMOTEIO (HTTP 5xx), -EIO (another HTTP error), -EPROTO (the response was cut short),
- * -EBADMSG (it was not a valid completion), or -ENOMEM. llm_client_error() then says more. */
+ * -EHOSTDOWN (HTTP 502, 503, 504: a proxy without upstream, a model still loading),
+ * -EREMOTEIO (HTTP 500 and other 5xx: the server failed), -EIO (another HTTP error),
+ * -EBADE (the server reported an error inside its answer), -ENODATA (an answer with neither
+ * text nor tool calls), -EPROTO (the response was cut short), -EBADMSG (it was not a valid
+ * completion), or -ENOMEM. llm_client_error() then says more, quoting the server. */
 int llm_client_complete(LlmClient *c, json_object *messages, json_object *tools, uint64_t deadline_usec,
                         const LlmCallbacks *callbacks, ChatResponse *ret);
 
 /* The message of the last failure, or NULL. Owned by the client. */
 const char *llm_client_error(const LlmClient *c);
 
+/* The model name requests carry: the configured one, the served one once asked for, or NULL. */
+const char *llm_client_model(const LlmClient *c);
+
 /* True for errors that mean the model could not be reached or did not answer, as opposed to
- * an answer we could not use. */
+ * an answer we could not use or a server that failed (-EREMOTEIO). */
 bool llm_error_is_unreachable(int error);

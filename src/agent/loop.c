@@ -24,6 +24,7 @@ static const char *const agent_exit_table[_AGENT_EXIT_MAX] = {
         [AGENT_EXIT_MODEL_ERROR] = "model-error",
         [AGENT_EXIT_BUDGET] = "budget-exhausted",
         [AGENT_EXIT_UNREACHABLE] = "model-unreachable",
+        [AGENT_EXIT_SERVER_ERROR] = "model-server-error",
 };
 
 const char *agent_exit_to_string(AgentExit e) {
@@ -118,10 +119,13 @@ static AgentExit check_budget(Agent *a) {
         return AGENT_EXIT_DONE;
 }
 
-static void on_text(const char *text, size_t n, void *userdata) {
+static void on_text(const char *text, size_t n, bool reasoning, void *userdata) {
         Agent *a = userdata;
 
-        output_text(a->output, text, n);
+        if (reasoning)
+                output_reasoning(a->output, text, n);
+        else
+                output_text(a->output, text, n);
 }
 
 static void on_retry(int error, const char *message, unsigned attempt, uint64_t delay_usec, void *userdata) {
@@ -172,6 +176,8 @@ static AgentExit model_failure(Agent *a, int r) {
                                  (double) a->limits.timeout_usec / 1e6), AGENT_EXIT_BUDGET;
         if (r == -ENOMEM)
                 return AGENT_EXIT_ERROR;
+        if (r == -EREMOTEIO)
+                return AGENT_EXIT_SERVER_ERROR;
         return llm_error_is_unreachable(r) ? AGENT_EXIT_UNREACHABLE : AGENT_EXIT_MODEL_ERROR;
 }
 
@@ -194,8 +200,20 @@ static json_object *tool_message(const ToolCall *c, const ToolResult *res) {
         return m;
 }
 
-/* Runs the calls of one turn and appends their results. */
-static AgentExit run_calls(Agent *a, const ToolCall *calls, size_t n, bool text_calls) {
+/* A call whose arguments were cut off (the answer hit its token limit) is never run: its
+ * command or file content would be cut short too. The model hears why, the user sees it. */
+static int refuse_cut_call(Agent *a, const ToolCall *c, ToolResult *res) {
+        output_notice(a->output, "cut-off", "the model's call of %s was cut off at the response token limit and was "
+                      "not run; the model is told (a larger --max-response-tokens may help)", strna(c->name));
+        return tool_result_errorf(res, "not run: this call of %s was cut off because the answer reached its token "
+                                  "limit, so its arguments are incomplete. Make the call again, with smaller "
+                                  "arguments (e.g. write a large file in several steps).", strna(c->name));
+}
+
+/* Runs the calls of one turn and appends their results. at_limit: the answer ended at its
+ * token limit, so calls whose arguments do not parse were cut off. cut_last: the last call is
+ * incomplete even if its arguments parse (a text-form call without its closing tag). */
+static AgentExit run_calls(Agent *a, const ToolCall *calls, size_t n, bool text_calls, bool at_limit, bool cut_last) {
         _cleanup_free_ char *text_results = NULL;
         bool cancelled = false;
         int r = 0;
@@ -207,6 +225,8 @@ static AgentExit run_calls(Agent *a, const ToolCall *calls, size_t n, bool text_
                 output_tool_call(a->output, calls + i);
                 if (cancelled || interrupt_requested())
                         r = tool_result_errorf(&res, "not run: the agent was stopped");
+                else if ((at_limit && !tool_call_arguments_valid(calls + i)) || (cut_last && i == n - 1))
+                        r = refuse_cut_call(a, calls + i, &res);
                 else
                         r = tool_run_call(&a->tools, calls + i, &res);
                 if (r == -ECANCELED) {
@@ -240,6 +260,22 @@ static void write_usage(Agent *a, const ChatResponse *resp) {
         (void) transcript_write(a->transcript, "usage", f);
 }
 
+/* A text-form call is tolerated without its closing tag at the end of the text, but not when
+ * the text ended because it reached the token limit: then the call may be cut anywhere. */
+static bool text_call_cut(const ChatResponse *resp) {
+        static const char *const ends[] = { "</tool_call>", "</function>" };
+        size_t n = resp->n_content;
+
+        if (!streq_ptr(resp->finish_reason, "length"))
+                return false;
+        while (n > 0 && strchr(" \t\r\n", resp->content[n - 1]))
+                n--;
+        for (size_t i = 0; i < ELEMENTSOF(ends); i++)
+                if (n >= strlen(ends[i]) && memcmp(resp->content + n - strlen(ends[i]), ends[i], strlen(ends[i])) == 0)
+                        return false;
+        return true;
+}
+
 /* One model request and the calls it asks for. Sets *ret_finished when it asked for none. */
 static AgentExit step(Agent *a, bool *ret_finished) {
         _cleanup_(chat_response_done) ChatResponse resp = {};
@@ -247,6 +283,7 @@ static AgentExit step(Agent *a, bool *ret_finished) {
         size_t n_text = 0;
         json_object *m = NULL;
         uint64_t estimate;
+        bool at_limit;
         AgentExit e;
         int r;
 
@@ -277,7 +314,9 @@ static AgentExit step(Agent *a, bool *ret_finished) {
         *ret_finished = resp.n_calls == 0 && n_text == 0;
         if (*ret_finished)
                 return AGENT_EXIT_DONE;
-        e = n_text > 0 ? run_calls(a, text_calls, n_text, true) : run_calls(a, resp.calls, resp.n_calls, false);
+        at_limit = streq_ptr(resp.finish_reason, "length");
+        e = n_text > 0 ? run_calls(a, text_calls, n_text, true, at_limit, text_call_cut(&resp))
+                       : run_calls(a, resp.calls, resp.n_calls, false, at_limit, false);
         tool_calls_free(text_calls, n_text);
         return e;
 }

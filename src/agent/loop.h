@@ -23,7 +23,8 @@ typedef enum AgentExit {
         AGENT_EXIT_INTERRUPTED = 3,     /* SIGINT or SIGTERM */
         AGENT_EXIT_MODEL_ERROR = 4,     /* the model answered, but not usably (invalid JSON, cut short, HTTP 4xx) */
         AGENT_EXIT_BUDGET = 5,          /* --max-steps, --max-tokens or --timeout ran out */
-        AGENT_EXIT_UNREACHABLE = 6,     /* the model could not be reached or kept failing (5xx, 429, timeouts) */
+        AGENT_EXIT_UNREACHABLE = 6,     /* the model could not be reached (refused, 502/503/504, 429, timeouts) */
+        AGENT_EXIT_SERVER_ERROR = 7,    /* the model server answered, but kept failing (HTTP 500) */
         _AGENT_EXIT_MAX,
         _AGENT_EXIT_INVALID = -EINVAL,
 } AgentExit;

@@ -70,6 +70,7 @@ static void help(void) {
                "     --socket=PATH          Reach the model over this Unix socket\n"
                "                            (default: " SESSION_INFERENCE_SOCKET_DEFAULT ")\n"
                "  -m --model=NAME           Model name sent with each request\n"
+               "                            (default: the first the server lists)\n"
                "     --api-key-file=FILE    Send the key in FILE as a bearer token\n"
                "     --system-prompt=FILE   Replace the built-in system prompt\n"
                "     --system-prompt-credential=NAME\n"
@@ -293,7 +294,7 @@ static int make_client(LlmClient **ret) {
         r = llm_client_new(&(LlmConfig) {
                         .base_url = endpoint ?: DEFAULT_SOCKET_BASE_URL,
                         .socket_path = socket,
-                        .model = arg_model ?: getenv("OPENMONO_MODEL") ?: "default",
+                        .model = arg_model ?: getenv("OPENMONO_MODEL"),
                         .api_key = key,
                         .stream = arg_stream,
                         .connect_timeout_usec = arg_connect_timeout_usec,
@@ -400,7 +401,9 @@ static int build_agent(Agent **ret) {
                 return log_oom();
 
         output_init(&output, arg_json ? OUTPUT_JSON : OUTPUT_HUMAN, stdout);
-        output_start(&output, t ? t->id : "", t ? t->path : "", arg_model ?: "default");
+        /* Thinking is worth watching in a conversation, noise in a log. */
+        output.show_reasoning = !arg_task && isatty(STDIN_FILENO);
+        output_start(&output, t ? t->id : "", t ? t->path : "", arg_model ?: getenv("OPENMONO_MODEL") ?: "");
         r = agent_new(llm, t, &(ToolContext) {
                         .workspace = w,
                         .command_timeout_usec = arg_command_timeout_usec,

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 #include "json-util.h"
 #include "output.h"
@@ -53,9 +54,30 @@ void output_start(Output *o, const char *transcript_id, const char *transcript_p
         emit(o, e);
 }
 
+void output_reasoning(Output *o, const char *text, size_t n) {
+        if (o->mode != OUTPUT_HUMAN || !o->show_reasoning)
+                return;
+        /* Dim on a terminal, so thinking and answer stay apart. */
+        if (!o->in_reasoning && isatty(fileno(o->f)))
+                fputs("\x1b[2m", o->f);
+        o->in_reasoning = true;
+        human_write(o, text, n);
+        fflush(o->f);
+}
+
+static void reasoning_end(Output *o) {
+        if (!o->in_reasoning)
+                return;
+        o->in_reasoning = false;
+        if (isatty(fileno(o->f)))
+                fputs("\x1b[0m", o->f);
+        human_line_start(o);
+}
+
 void output_text(Output *o, const char *text, size_t n) {
         if (o->mode != OUTPUT_HUMAN)
                 return;
+        reasoning_end(o);
         human_write(o, text, n);
         fflush(o->f);
         o->streamed = true;
@@ -65,6 +87,7 @@ void output_assistant(Output *o, const ChatResponse *r, bool text_calls) {
         _cleanup_(json_object_putp) json_object *e = NULL;
 
         if (o->mode == OUTPUT_HUMAN) {
+                reasoning_end(o);
                 if (!o->streamed && r->content)
                         human_write(o, r->content, strlen(r->content));
                 human_line_start(o);
@@ -148,6 +171,7 @@ void output_notice(Output *o, const char *kind, const char *format, ...) {
         if (!s)
                 return;
         if (o->mode == OUTPUT_HUMAN) {
+                reasoning_end(o);
                 fflush(o->f);
                 fprintf(stderr, "%sopenmono-agent: %s\n", o->at_line_start ? "" : "\n", s);
                 o->at_line_start = true;

@@ -24,6 +24,8 @@ typedef struct Output {
         FILE *f;
         bool streamed;          /* text of the current turn was already printed as it came */
         bool at_line_start;
+        bool show_reasoning;    /* interactive: the model's thinking is shown, dimmed */
+        bool in_reasoning;      /* reasoning text is being printed */
 } Output;
 
 void output_init(Output *o, OutputMode mode, FILE *f);
@@ -31,6 +33,8 @@ void output_init(Output *o, OutputMode mode, FILE *f);
 void output_start(Output *o, const char *transcript_id, const char *transcript_path, const char *model);
 /* A piece of streamed assistant text (human mode prints it at once). */
 void output_text(Output *o, const char *text, size_t n);
+/* A piece of streamed reasoning: shown in human mode when show_reasoning is set, else dropped. */
+void output_reasoning(Output *o, const char *text, size_t n);
 /* The assistant's whole turn, once it is complete. */
 void output_assistant(Output *o, const ChatResponse *r, bool text_calls);
 void output_tool_call(Output *o, const ToolCall *c);

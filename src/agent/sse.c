@@ -94,6 +94,12 @@ static int process_line(SseParser *p, const char *line, size_t n) {
                 memcpy(p->event, value, k);
                 p->event[k] = 0;
         }
+        /* Not SSE, but what llama.cpp servers of 2024 and 2025 write for an error after the 200:
+         * "error: {...}", then "data: [DONE]". Dropping it would lose the server's message. */
+        if (name_len == 5 && memcmp(line, "error", 5) == 0) {
+                strcpy(p->event, "error");
+                return append_data(p, value, value_len);
+        }
         return 0;       /* id:, retry: and unknown fields mean nothing to us */
 }
 

@@ -4,7 +4,9 @@
 /* An incremental parser for server-sent events (text/event-stream), as model servers stream
  * chat completions. Bytes go in as they arrive, split anywhere; each complete event comes out
  * through a callback. Lines end in LF, CR or CRLF; "data:" lines of one event are joined with
- * LF; comment lines (":...") and unknown fields are ignored; an event ends at a blank line. */
+ * LF; comment lines (":...") and unknown fields are ignored; an event ends at a blank line.
+ * One non-standard field is understood: "error:" lines (older llama.cpp) make an event named
+ * "error" with their value as its data. */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -119,7 +119,8 @@ static void test_delta_bad(void **state) {
         ChatResponse r = {};
 
         assert_int_equal(chat_response_feed_event(&r, "{\"choices\": [", 13, NULL, NULL), -EBADMSG);
-        assert_int_equal(chat_response_feed_event(&r, "{\"error\":{\"message\":\"x\"}}", 25, NULL, NULL), -EBADMSG);
+        assert_int_equal(chat_response_feed_event(&r, "{\"error\":{\"message\":\"x\"}}", 25, NULL, NULL), -EBADE);
+        assert_string_equal(r.error, "x");
         bad = "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":9999}]}}]}";
         assert_int_equal(chat_response_feed_event(&r, bad, strlen(bad), NULL, NULL), -E2BIG);
         chat_response_done(&r);
@@ -149,6 +150,158 @@ static void test_whole_body(void **state) {
         chat_response_done(&r);
 }
 
+/* The three shapes of an error inside a 200 stream, and the llama.cpp "error:" field. */
+static void test_stream_errors(void **state) {
+        static const struct {
+                const char *data, *message;
+        } cases[] = {
+                /* vLLM >= 0.11, SGLang, llama.cpp since late 2025 */
+                { "{\"error\":{\"message\":\"boom\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}}", "boom" },
+                /* vLLM <= 0.10 */
+                { "{\"object\":\"error\",\"message\":\"flat boom\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}",
+                  "flat boom" },
+                /* TGI */
+                { "{\"error\":\"Request failed during generation\",\"error_type\":\"generation\"}",
+                  "Request failed during generation" },
+        };
+        const char *in = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":null}}]}\n\n"
+                         "error: {\"code\":400,\"message\":\"the request exceeds the available context size\","
+                         "\"type\":\"invalid_request_error\"}\n\ndata: [DONE]\n\n";
+        _cleanup_strv_free_ char **l = NULL;
+        SseParser p;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                ChatResponse r = {};
+
+                assert_int_equal(chat_response_feed_event(&r, cases[i].data, strlen(cases[i].data), NULL, NULL), -EBADE);
+                assert_string_equal(r.error, cases[i].message);
+                chat_response_done(&r);
+                assert_int_equal(chat_response_parse_body(&r, cases[i].data, strlen(cases[i].data)), -EBADE);
+                assert_string_equal(r.error, cases[i].message);
+                chat_response_done(&r);
+        }
+
+        sse_parser_init(&p, collect_event, &l);
+        assert_int_equal(sse_parser_feed(&p, in, strlen(in)), 0);
+        sse_parser_done(&p);
+        assert_int_equal(strv_length(l), 3);
+        assert_string_equal(l[1], "error|{\"code\":400,\"message\":\"the request exceeds the available context size\","
+                                  "\"type\":\"invalid_request_error\"}");
+
+        ChatResponse r = {};
+        assert_int_equal(chat_response_feed_error(&r, l[1] + 6, strlen(l[1] + 6)), -EBADE);
+        assert_string_equal(r.error, "the request exceeds the available context size");
+        chat_response_done(&r);
+        assert_int_equal(chat_response_feed_error(&r, "plain words", 11), -EBADE);
+        assert_string_equal(r.error, "plain words");
+        chat_response_done(&r);
+}
+
+/* SGLang and proxies: two parallel calls, both "index": 0, told apart by id. */
+static void test_delta_same_index(void **state) {
+        _cleanup_(json_object_putp) json_object *m = NULL;
+        ChatResponse r = {};
+
+        feed(&r, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_a\",\"type\":\"function\","
+                 "\"function\":{\"name\":\"glob\",\"arguments\":\"\"}}]}}]}");
+        feed(&r, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"pattern\\\": \\\"*\\\"}\"}}]}}]}");
+        feed(&r, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_b\",\"type\":\"function\","
+                 "\"function\":{\"name\":\"grep\",\"arguments\":\"{\\\"pattern\\\"\"}}]}}]}");
+        feed(&r, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_b\",\"function\":{\"arguments\":\": \\\"x\\\"}\"}}]}}]}");
+        /* the finish chunk carries the last fragment of the first call, by its id */
+        feed(&r, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_a\",\"function\":{\"arguments\":\"\"}}]},"
+                 "\"finish_reason\":\"tool_calls\"}]}");
+        assert_int_equal(r.n_calls, 2);
+        assert_string_equal(r.calls[0].id, "call_a");
+        assert_string_equal(r.calls[0].name, "glob");
+        assert_string_equal(r.calls[0].arguments, "{\"pattern\": \"*\"}");
+        assert_string_equal(r.calls[1].id, "call_b");
+        assert_string_equal(r.calls[1].name, "grep");
+        assert_string_equal(r.calls[1].arguments, "{\"pattern\": \"x\"}");
+        assert_true(tool_call_arguments_valid(r.calls + 0) && tool_call_arguments_valid(r.calls + 1));
+        assert_int_equal(chat_response_to_message(&r, true, &m), 0);
+        chat_response_done(&r);
+}
+
+/* TGI repeats the id in every delta; some servers send numeric ids; Ollama sends whole calls
+ * in one chunk with an index, others without. */
+static void test_delta_id_forms(void **state) {
+        ChatResponse r = {};
+
+        feed(&r, "{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"0\",\"type\":\"function\","
+                 "\"function\":{\"name\":\"bash\",\"arguments\":\"{\\\"command\\\"\"}}]}}]}");
+        feed(&r, "{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"0\",\"type\":\"function\","
+                 "\"function\":{\"name\":\"bash\",\"arguments\":\": \\\"ls\\\"}\"}}]}}]}");
+        assert_int_equal(r.n_calls, 1);
+        assert_string_equal(r.calls[0].name, "bash");
+        assert_string_equal(r.calls[0].arguments, "{\"command\": \"ls\"}");
+        chat_response_done(&r);
+
+        feed(&r, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":17,\"function\":{\"name\":\"glob\",\"arguments\":\"{}\"}},"
+                 "{\"id\":18,\"function\":{\"name\":\"grep\",\"arguments\":{\"pattern\":\"a\"}}}]}}]}");
+        assert_int_equal(r.n_calls, 2);
+        assert_string_equal(r.calls[0].id, "17");
+        assert_string_equal(r.calls[1].id, "18");
+        assert_string_equal(r.calls[1].arguments, "{\"pattern\":\"a\"}");
+        chat_response_done(&r);
+}
+
+static int n_reasoning, n_text;
+
+static void count_text(const char *text, size_t n, bool reasoning, void *userdata) {
+        if (reasoning)
+                n_reasoning += (int) n;
+        else
+                n_text += (int) n;
+}
+
+/* Reasoning is shown but never kept as content; an answer with nothing in it is empty. */
+static void test_reasoning_and_empty(void **state) {
+        const char *a = "{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"reasoning_content\":\"hmm\"}}]}";
+        const char *b = "{\"choices\":[{\"delta\":{\"reasoning\":\"ok\"}}]}";
+        const char *c = "{\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}";
+        const char *body = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"  \\n\",\"reasoning\":\"x\"},"
+                           "\"finish_reason\":\"length\"}]}";
+        ChatResponse r = {};
+
+        assert_int_equal(chat_response_feed_event(&r, a, strlen(a), count_text, NULL), 0);
+        assert_int_equal(chat_response_feed_event(&r, b, strlen(b), count_text, NULL), 0);
+        assert_int_equal(chat_response_feed_event(&r, c, strlen(c), count_text, NULL), 0);
+        assert_int_equal(n_reasoning, 5);
+        assert_int_equal(n_text, 0);
+        assert_null(r.content);
+        assert_int_equal(r.n_reasoning, 5);
+        assert_true(chat_response_is_complete(&r));
+        assert_true(chat_response_is_empty(&r));
+        chat_response_done(&r);
+
+        assert_int_equal(chat_response_parse_body(&r, body, strlen(body)), 0);
+        assert_true(chat_response_is_empty(&r));
+        assert_int_equal(r.n_reasoning, 1);
+        chat_response_done(&r);
+}
+
+/* A call cut off at the token limit is never sent back with arguments that are not an object. */
+static void test_cut_off_call(void **state) {
+        _cleanup_(json_object_putp) json_object *m = NULL;
+        json_object *calls, *fn;
+        ChatResponse r = {};
+
+        feed(&r, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"write_file\","
+                 "\"arguments\":\"{\\\"path\\\": \\\"a\\\", \\\"content\\\": \\\"abc\"}}]},\"finish_reason\":\"length\"}]}");
+        assert_int_equal(r.n_calls, 1);
+        assert_false(tool_call_arguments_valid(r.calls));
+        assert_int_equal(chat_response_to_message(&r, true, &m), 0);
+        assert_true(json_object_object_get_ex(m, "tool_calls", &calls));
+        fn = json_object_object_get(json_object_array_get_idx(calls, 0), "function");
+        assert_string_equal(json_object_get_string(json_object_object_get(fn, "arguments")), "{}");
+        chat_response_done(&r);
+
+        feed(&r, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"x\",\"arguments\":\"[1]\"}}]}}]}");
+        assert_false(tool_call_arguments_valid(r.calls));
+        chat_response_done(&r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sse_basic),
@@ -158,6 +311,11 @@ int main(void) {
                 cmocka_unit_test(test_delta_no_index),
                 cmocka_unit_test(test_delta_bad),
                 cmocka_unit_test(test_whole_body),
+                cmocka_unit_test(test_stream_errors),
+                cmocka_unit_test(test_delta_same_index),
+                cmocka_unit_test(test_delta_id_forms),
+                cmocka_unit_test(test_reasoning_and_empty),
+                cmocka_unit_test(test_cut_off_call),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
