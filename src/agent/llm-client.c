@@ -482,7 +482,7 @@ static int http_failure(LlmClient *c, Transfer *t, long status) {
                 free_and_asprintf(&offered, "; the server offers: %s (use --model)", strna(offered));
         free_and_asprintf(&c->error, "the model server at %s answered HTTP %ld%s%s%s%s", c->socket_path ?: c->url, status,
                           m ? ": " : "", m ?: "", offered ?: "",
-                          status == 400 && is_context_error(m) ? " (the conversation does not fit the model's context: "
+                          status >= 400 && status < 500 && is_context_error(m) ? " (the conversation does not fit the model's context: "
                           "set --context-tokens to the server's context size, or give the server a larger one)" : "");
         if (status == 429)
                 return -EBUSY;

@@ -34,7 +34,7 @@ class Tap:
 class FakeLLM:
     """fake-llm with a script, on a TCP port or a Unix socket."""
 
-    def __init__(self, fake_llm, tmp, responses, unix=None, **extra):
+    def __init__(self, fake_llm, tmp, responses, unix=None, family=None, **extra):
         self.dir = tempfile.mkdtemp(dir=tmp, prefix="llm-")
         self.script = os.path.join(self.dir, "script.json")
         self.record = os.path.join(self.dir, "requests.jsonl")
@@ -43,6 +43,7 @@ class FakeLLM:
             json.dump(dict(responses=responses, **extra), f)
         args = [PYTHON, fake_llm, "--script", self.script, "--record", self.record, "--port-file", port_file]
         args += ["--unix", unix] if unix else ["--port", "0"]
+        args += ["--family", family] if family else []
         self.proc = subprocess.Popen(args, stderr=subprocess.DEVNULL)
         for _ in range(100):
             if os.path.exists(port_file):

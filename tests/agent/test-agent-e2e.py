@@ -131,11 +131,11 @@ def failing(name, entries, expect_rc, expect_text, *extra, retries="2"):
 
 def scenario_errors():
     """Server errors end with a clear message, a documented exit status and a transcript."""
-    r, reqs, state = failing("e500", [{"status": 500}] * 3, 6, "HTTP 500")
-    tap.check(r.rc == 6 and "HTTP 500" in r.err + r.out and len(reqs) == 3,
-              "HTTP 500 is retried, then ends with exit status 6 (model unreachable)", r)
+    r, reqs, state = failing("e500", [{"status": 500}] * 3, 7, "HTTP 500")
+    tap.check(r.rc == 7 and "HTTP 500" in r.err + r.out and len(reqs) == 3,
+              "HTTP 500 is retried, then ends with exit status 7 (the server failed, it is not unreachable)", r)
     path = only_transcript(state)
-    tap.check(path and transcript_lines(path)[-1].get("status") == "model-unreachable",
+    tap.check(path and transcript_lines(path)[-1].get("status") == "model-server-error",
               "... and the transcript records the failure", path)
 
     r, reqs, _ = failing("e429", [{"status": 429, "retry_after": 0}, {"content": "fine"}], 0, "")

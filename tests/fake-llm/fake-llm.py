@@ -23,6 +23,14 @@ A script is {"responses": [ENTRY, ...], "repeat_last": false}. An ENTRY may hold
   truncate         true: stop the stream halfway and close the connection
   invalid_json     true: send an event whose data is not JSON (whole responses: a broken body)
   hang             seconds to stay silent after the headers and the first chunk
+  done_unterminated  end with "data: [DONE]" and no blank line after it
+  family           answer this one entry as another server family does
+
+With --family NAME (or "family" in the script) requests are checked and answers shaped as that
+server does: llamacpp, llamacpp-2025, vllm, vllm-0.10, ollama, tgi, sglang, llama-cpp-python;
+the default, openai, is the plain OpenAI shape. servers/__init__.py lists the entry keys the
+families add (reasoning, error_in_stream, cut_off, same_index, context_error, ping), and each
+module there cites the source of every shape it sends.
 """
 
 import argparse
@@ -35,6 +43,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
+from servers import pieces  # noqa: E402
+
 
 class Script:
     def __init__(self, path, record):
@@ -42,6 +54,7 @@ class Script:
             data = json.load(f)
         self.responses = data.get("responses", [])
         self.repeat_last = data.get("repeat_last", False)
+        self.family = data.get("family")
         self.record = record
         self.lock = threading.Lock()
         self.next = 0
@@ -58,84 +71,6 @@ class Script:
             if self.repeat_last and self.responses:
                 return i, self.responses[-1]
             return i, {"status": 500, "body": '{"error":{"message":"fake-llm: script exhausted"}}'}
-
-
-def estimate_tokens(body):
-    return max(1, len(json.dumps(body.get("messages", []))) // 4)
-
-
-def arguments_text(call):
-    a = call.get("arguments", {})
-    return a if isinstance(a, str) else json.dumps(a)
-
-
-def pieces(s, size):
-    if not size or size <= 0:
-        return [s]
-    return [s[i:i + size] for i in range(0, len(s), size)] or [""]
-
-
-def usage_of(entry, body):
-    u = entry.get("usage")
-    if u is None:
-        completion = max(1, (len(entry.get("content", "")) +
-                             sum(len(arguments_text(c)) for c in entry.get("tool_calls", []))) // 4)
-        u = {"prompt_tokens": estimate_tokens(body), "completion_tokens": completion}
-    u = dict(u)
-    u.setdefault("total_tokens", u["prompt_tokens"] + u["completion_tokens"])
-    return u
-
-
-def finish_reason(entry):
-    return entry.get("finish_reason", "tool_calls" if entry.get("tool_calls") else "stop")
-
-
-def whole_body(entry, body, n):
-    msg = {"role": "assistant", "content": entry.get("content")}
-    calls = entry.get("tool_calls", [])
-    if calls:
-        msg["tool_calls"] = [{"id": c.get("id", "call_%d_%d" % (n, i)), "type": "function",
-                              "function": {"name": c["name"], "arguments": arguments_text(c)}}
-                             for i, c in enumerate(calls)]
-    out = {"id": "chatcmpl-%d" % n, "object": "chat.completion", "created": int(time.time()),
-           "model": body.get("model", "fake"),
-           "choices": [{"index": 0, "message": msg, "finish_reason": finish_reason(entry)}]}
-    if not entry.get("no_usage"):
-        out["usage"] = usage_of(entry, body)
-    return json.dumps(out)
-
-
-def stream_chunks(entry, body, n):
-    """The data of each SSE event, in order."""
-    size = entry.get("chunk_size")
-
-    def chunk(delta, finish=None):
-        return {"id": "chatcmpl-%d" % n, "object": "chat.completion.chunk", "created": int(time.time()),
-                "model": body.get("model", "fake"),
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-    out = [chunk({"role": "assistant", "content": ""})]
-    for p in pieces(entry.get("content", ""), size):
-        if p:
-            out.append(chunk({"content": p}))
-    for i, c in enumerate(entry.get("tool_calls", [])):
-        first = True
-        for p in pieces(arguments_text(c), size):
-            d = {"function": {"arguments": p}}
-            if not entry.get("no_index"):
-                d["index"] = i
-            if first:
-                d.update({"id": c.get("id", "call_%d_%d" % (n, i)), "type": "function"})
-                d["function"]["name"] = c["name"]
-                first = False
-            out.append(chunk({"tool_calls": [d]}))
-    out.append(chunk({}, finish_reason(entry)))
-    if not entry.get("no_usage") and body.get("stream_options", {}).get("include_usage"):
-        u = chunk({})
-        u["choices"] = []
-        u["usage"] = usage_of(entry, body)
-        out.append(u)
-    return [json.dumps(c) for c in out] + ["[DONE]"]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -155,9 +90,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def family(self, entry=None):
+        return servers.get((entry or {}).get("family") or self.server.script.family or self.server.family)
+
     def do_GET(self):
         if self.path.rstrip("/").endswith("/models"):
-            self.send_body(200, json.dumps({"object": "list", "data": [{"id": "fake", "object": "model"}]}))
+            self.send_body(200, self.family().models_body())
         else:
             self.send_body(404, '{"error":{"message":"not found"}}')
 
@@ -172,37 +110,51 @@ class Handler(BaseHTTPRequestHandler):
             self.send_body(404, '{"error":{"message":"not found"}}')
             return
         n, entry = self.server.script.take(body, self.path)
+        family = self.family(entry)
+        try:
+            family.validate(body)
+        except servers.Refusal as e:
+            self.send_body(e.status, e.text)
+            return
         time.sleep(entry.get("latency", 0))
         if "status" in entry:
             extra = {"Retry-After": str(entry["retry_after"])} if "retry_after" in entry else None
-            self.send_body(entry["status"], entry.get("body", '{"error":{"message":"fake error"}}'), extra=extra)
+            self.send_body(entry["status"], entry.get("body", family.error_body(entry["status"], "fake error")),
+                           extra=extra)
             return
         stream = entry.get("stream", body.get("stream", False))
+        if entry.get("context_error") and not (stream and family.stream_context_error(body)):
+            self.send_body(*family.context_error(body))
+            return
         if not stream:
-            text = whole_body(entry, body, n)
+            text = family.whole_body(entry, body, n)
             if entry.get("invalid_json"):
                 text = text[:len(text) // 2]
             self.send_body(200, text)
             return
-        self.send_stream(entry, body, n)
+        self.send_stream(entry, body, n, family)
 
-    def send_stream(self, entry, body, n):
+    def send_stream(self, entry, body, n, family):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        events = stream_chunks(entry, body, n)
+        events = family.stream_events(entry, body, n)
+        if entry.get("context_error"):
+            events = events[:1] + [family.stream_context_error(body)]
         if entry.get("invalid_json"):
-            events.insert(1, '{"choices": [{"delta": {"content": "bro')
+            events.insert(1, family.event('{"choices": [{"delta": {"content": "bro'))
         if entry.get("truncate"):
             events = events[:max(1, len(events) // 2)]
-        data = "".join("data: %s\n\n" % e for e in events).encode()
+        if entry.get("done_unterminated") and events[-1].startswith("data: [DONE]"):
+            events[-1] = "data: [DONE]" + family.sep
+        data = "".join(events).encode()
         hang = entry.get("hang")
         try:
             if hang:
-                first = data.index(b"\n\n") + 2
+                first = len(events[0].encode())
                 self.wfile.write(data[:first])
                 self.wfile.flush()
                 time.sleep(hang)
@@ -235,6 +187,7 @@ def main():
     p.add_argument("--unix", help="listen on this Unix socket path instead")
     p.add_argument("--port-file", help="write the TCP port here once listening")
     p.add_argument("--record", help="append each request as a JSON line to this file")
+    p.add_argument("--family", default="openai", help="answer as this server family does (see servers/)")
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args()
 
@@ -249,6 +202,7 @@ def main():
         where = "%s:%d" % (a.host, server.server_address[1])
     server.script = Script(a.script, a.record)
     server.verbose = a.verbose
+    server.family = a.family
     if a.port_file:
         tmp = a.port_file + ".tmp"
         with open(tmp, "w") as f:
