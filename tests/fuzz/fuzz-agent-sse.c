@@ -20,7 +20,11 @@ static int on_event(const char *event, const char *d, size_t n, void *userdata) 
         State *s = userdata;
 
         s->events++;
-        (void) chat_response_feed_event(&s->response, d, n, NULL, NULL);
+        /* As the model client routes them: named error events, then everything else. */
+        if (streq(event, "error"))
+                (void) chat_response_feed_error(&s->response, d, n);
+        else
+                (void) chat_response_feed_event(&s->response, d, n, NULL, NULL);
         return 0;
 }
 
@@ -34,8 +38,12 @@ static size_t parse(const uint8_t *data, size_t size, size_t cut, bool build) {
         (void) sse_parser_feed(&p, (const char *) data + cut, size - cut);
         (void) sse_parser_finish(&p);
         sse_parser_done(&p);
-        if (build)
+        if (build) {
                 (void) chat_response_to_message(&s.response, true, &m);
+                (void) chat_response_is_empty(&s.response);
+                for (size_t i = 0; i < s.response.n_calls; i++)
+                        (void) tool_call_arguments_valid(s.response.calls + i);
+        }
         chat_response_done(&s.response);
         return s.events;
 }
