@@ -97,8 +97,14 @@ static int parse_answer(const char *answer, json_object **ret) {
         return 0;
 }
 
+/* A token total; one that holds estimates is marked "~", like the journal's. */
+static void format_tokens(char *buf, size_t size, int64_t reported, int64_t estimated) {
+        snprintf(buf, size, "%s%" PRIi64, estimated > 0 ? "~" : "", reported + estimated);
+}
+
 static void print_usage_table(json_object *users) {
         size_t n = users ? json_object_array_length(users) : 0;
+        int64_t unreported = 0;
 
         if (arg_legend)
                 printf("%-12s %9s %7s %14s %14s %8s %7s\n", "USER", "REQUESTS", "FAILED", "PROMPT-TOKENS",
@@ -106,10 +112,12 @@ static void print_usage_table(json_object *users) {
         for (size_t i = 0; i < n; i++) {
                 json_object *u = json_object_array_get_idx(users, i);
                 const char *name = NULL;
-                char uid[32];
-                int64_t v[6] = {}, u_id = -1;
+                char uid[32], prompt[32], completion[32];
+                int64_t v[9] = {}, u_id = -1;
                 static const char *const keys[] = { "requests", "failed", "prompt_tokens",
-                                                    "completion_tokens", "running", "queued" };
+                                                    "completion_tokens", "running", "queued",
+                                                    "estimated_prompt_tokens", "estimated_completion_tokens",
+                                                    "unreported_requests" };
 
                 (void) json_get_int64(u, "uid", &u_id);
                 snprintf(uid, sizeof uid, "%" PRIi64, u_id);
@@ -117,11 +125,18 @@ static void print_usage_table(json_object *users) {
                 (void) json_get_string(u, "user", &name);
                 for (size_t k = 0; k < ELEMENTSOF(keys); k++)
                         (void) json_get_int64(u, keys[k], &v[k]);
-                printf("%-12s %9" PRIi64 " %7" PRIi64 " %14" PRIi64 " %14" PRIi64 " %8" PRIi64 " %7" PRIi64 "\n",
-                       name ?: uid, v[0], v[1], v[2], v[3], v[4], v[5]);
+                format_tokens(prompt, sizeof prompt, v[2], v[6]);
+                format_tokens(completion, sizeof completion, v[3], v[7]);
+                unreported += v[8];
+                printf("%-12s %9" PRIi64 " %7" PRIi64 " %14s %14s %8" PRIi64 " %7" PRIi64 "\n",
+                       name ?: uid, v[0], v[1], prompt, completion, v[4], v[5]);
         }
-        if (arg_legend)
-                printf("\n%zu user%s; totals since the gateway started.\n", n, n == 1 ? "" : "s");
+        if (!arg_legend)
+                return;
+        printf("\n%zu user%s; totals since the gateway started.\n", n, n == 1 ? "" : "s");
+        if (unreported > 0)
+                printf("~: includes estimates for %" PRIi64 " request%s whose upstream reported no token usage.\n",
+                       unreported, unreported == 1 ? "" : "s");
 }
 
 int verb_usage(int argc, char *argv[]) {

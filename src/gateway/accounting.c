@@ -9,15 +9,28 @@
 #include "message-ids.h"
 #include "strv.h"
 
+/* Characters per token for estimates, as the agent counts them. */
+#define CHARS_PER_TOKEN 4
+
 typedef struct UserTotals {
         uid_t uid;
         char *user;
         uint64_t requests;
         uint64_t failed;                /* every result but "ok" */
-        uint64_t prompt_tokens;
+        uint64_t prompt_tokens;         /* as reported */
         uint64_t completion_tokens;
+        uint64_t unreported;            /* requests whose upstream reported no usage */
+        uint64_t estimated_prompt_tokens;
+        uint64_t estimated_completion_tokens;
         uint64_t latency_usec;
 } UserTotals;
+
+/* The tokens of one request: reported, or estimated and marked so. */
+typedef struct Tokens {
+        uint64_t prompt;
+        uint64_t completion;
+        bool estimated;
+} Tokens;
 
 struct Accounting {
         UserTotals *users;
@@ -60,6 +73,47 @@ static UserTotals *get_totals(Accounting *a, uid_t uid, const char *user) {
         return t;
 }
 
+static uint64_t json_chars(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) ? strlen(json_to_string(v)) : 0;
+}
+
+static Tokens record_tokens(const RequestRecord *rec) {
+        json_object *body = rec->request_body;
+
+        if (rec->usage.valid)
+                return (Tokens) { rec->usage.prompt_tokens, rec->usage.completion_tokens, false };
+        return (Tokens) {
+                .prompt = body ? (json_chars(body, "messages") + json_chars(body, "tools") + CHARS_PER_TOKEN - 1) /
+                                 CHARS_PER_TOKEN : 0,
+                .completion = (rec->usage.output_chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN,
+                .estimated = true,
+        };
+}
+
+/* "ok" with an error inside the answer is not ok. */
+static const char *record_result(const RequestRecord *rec) {
+        const char *result = rec->result ?: "ok";
+
+        return streq(result, "ok") && rec->usage.upstream_error ? "upstream-error" : result;
+}
+
+static int token_fields(const RequestRecord *rec, char ***fields) {
+        Tokens t = record_tokens(rec);
+        const char *suffix = t.estimated ? "_ESTIMATED" : "";
+        int r;
+
+        r = strv_extendf(fields, "OPENMONO_USAGE=%s", t.estimated ? "estimated" : "reported");
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_PROMPT_TOKENS%s=%" PRIu64, suffix, t.prompt);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_COMPLETION_TOKENS%s=%" PRIu64, suffix, t.completion);
+        if (r >= 0 && rec->usage.upstream_error)
+                r = strv_extendf(fields, "OPENMONO_UPSTREAM_ERROR=%s", rec->usage.error);
+        return r;
+}
+
 static int record_fields(const RequestRecord *rec, char ***fields) {
         int r;
 
@@ -78,14 +132,12 @@ static int record_fields(const RequestRecord *rec, char ***fields) {
                 r = strv_extendf(fields, "OPENMONO_UPSTREAM=%s", rec->upstream);
         if (r >= 0 && rec->upstream_model)
                 r = strv_extendf(fields, "OPENMONO_UPSTREAM_MODEL=%s", rec->upstream_model);
-        if (r >= 0 && rec->usage.valid)
-                r = strv_extendf(fields, "OPENMONO_PROMPT_TOKENS=%" PRIu64, rec->usage.prompt_tokens);
-        if (r >= 0 && rec->usage.valid)
-                r = strv_extendf(fields, "OPENMONO_COMPLETION_TOKENS=%" PRIu64, rec->usage.completion_tokens);
+        if (r >= 0)
+                r = token_fields(rec, fields);
         if (r >= 0)
                 r = strv_extendf(fields, "OPENMONO_STATUS=%u", rec->status);
         if (r >= 0)
-                r = strv_extendf(fields, "OPENMONO_RESULT=%s", strna(rec->result));
+                r = strv_extendf(fields, "OPENMONO_RESULT=%s", record_result(rec));
         if (r >= 0)
                 r = strv_extendf(fields, "OPENMONO_STREAM=%s", rec->stream ? "yes" : "no");
         if (r >= 0)
@@ -99,28 +151,42 @@ static int record_fields(const RequestRecord *rec, char ***fields) {
         return r;
 }
 
+static void add_totals(UserTotals *t, const RequestRecord *rec, bool ok) {
+        Tokens k = record_tokens(rec);
+
+        t->requests++;
+        t->failed += !ok;
+        t->prompt_tokens += k.estimated ? 0 : k.prompt;
+        t->completion_tokens += k.estimated ? 0 : k.completion;
+        t->unreported += k.estimated;
+        t->estimated_prompt_tokens += k.estimated ? k.prompt : 0;
+        t->estimated_completion_tokens += k.estimated ? k.completion : 0;
+        t->latency_usec += rec->latency_usec;
+}
+
 void accounting_record(Accounting *a, const RequestRecord *rec) {
         _cleanup_strv_free_ char **fields = NULL;
-        bool ok = streq_ptr(rec->result, "ok");
+        const char *result = record_result(rec);
+        bool ok = streq(result, "ok");
+        Tokens k = record_tokens(rec);
         UserTotals *t;
         int r;
 
         t = get_totals(a, rec->uid, rec->user);
-        if (t) {
-                t->requests++;
-                t->failed += !ok;
-                t->prompt_tokens += rec->usage.valid ? rec->usage.prompt_tokens : 0;
-                t->completion_tokens += rec->usage.valid ? rec->usage.completion_tokens : 0;
-                t->latency_usec += rec->latency_usec;
-        }
+        if (t)
+                add_totals(t, rec, ok);
 
         r = record_fields(rec, &fields);
+        /* An estimate reads "~N", so that nobody takes it for what the upstream said. */
         if (r >= 0)
-                r = strv_extendf(&fields, "MESSAGE=%s%s%s: %s %s via %s, HTTP %u (%s), %" PRIu64 "+%" PRIu64
-                                 " tokens, %" PRIu64 " ms.", strna(rec->user), rec->session ? " in session " : "",
+                r = strv_extendf(&fields, "MESSAGE=%s%s%s: %s %s via %s, HTTP %u (%s%s%s), %s%" PRIu64 "+%s%" PRIu64
+                                 " tokens%s, %" PRIu64 " ms.", strna(rec->user), rec->session ? " in session " : "",
                                  rec->session ?: "", rec->stream ? "streamed" : "asked", rec->model ?: "(default model)",
-                                 rec->upstream ?: "no upstream", rec->status, strna(rec->result),
-                                 rec->usage.prompt_tokens, rec->usage.completion_tokens, rec->latency_usec / 1000);
+                                 rec->upstream ?: "no upstream", rec->status, result,
+                                 rec->usage.upstream_error ? ": " : "", rec->usage.upstream_error ? rec->usage.error : "",
+                                 k.estimated ? "~" : "", k.prompt, k.estimated ? "~" : "", k.completion,
+                                 k.estimated ? " (estimated, the upstream reported none)" : "",
+                                 rec->latency_usec / 1000);
         if (r < 0) {
                 log_oom();
                 return;
@@ -137,6 +203,9 @@ static int totals_to_json(const UserTotals *t, unsigned queued, unsigned running
             json_add_uint64(o, "requests", t->requests) < 0 || json_add_uint64(o, "failed", t->failed) < 0 ||
             json_add_uint64(o, "prompt_tokens", t->prompt_tokens) < 0 ||
             json_add_uint64(o, "completion_tokens", t->completion_tokens) < 0 ||
+            json_add_uint64(o, "unreported_requests", t->unreported) < 0 ||
+            json_add_uint64(o, "estimated_prompt_tokens", t->estimated_prompt_tokens) < 0 ||
+            json_add_uint64(o, "estimated_completion_tokens", t->estimated_completion_tokens) < 0 ||
             json_add_uint64(o, "latency_usec", t->latency_usec) < 0 ||
             json_add_uint64(o, "queued", queued) < 0 || json_add_uint64(o, "running", running) < 0)
                 return -ENOMEM;

@@ -3,7 +3,10 @@
 
 /* Token accounting: one journal entry per request, and running totals per user since the
  * gateway started, served at /v1/openmono/usage. The journal is the record; the totals are a
- * convenience that a restart resets. */
+ * convenience that a restart resets. Tokens are counted as the upstream reported them; when it
+ * reported none they are estimated (four characters a token of the request's messages and of
+ * the output that passed) and marked so, never shown as a real zero. An error the upstream
+ * reported inside a 2xx answer makes the request an "upstream-error". */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +30,7 @@ typedef struct RequestRecord {
         unsigned status;                /* the HTTP status the client got */
         bool stream;
         Usage usage;
+        void *request_body;             /* the request's json_object, borrowed, for estimates; may be NULL */
         uint64_t queue_usec;            /* arrival to dispatch */
         uint64_t first_byte_usec;       /* dispatch to the upstream's first byte; 0 if none */
         uint64_t latency_usec;          /* arrival to the end */

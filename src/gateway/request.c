@@ -78,6 +78,7 @@ static void request_account(Request *r) {
                 .status = r->status_sent > 0 ? r->status_sent : r->cancelled ? 499 : 0,
                 .stream = r->chat && r->chat->stream,
                 .usage = r->chat && r->chat->stream ? r->sse.usage : r->usage,
+                .request_body = r->chat ? r->chat->body : NULL,
                 .queue_usec = r->t_dispatch > 0 ? r->t_dispatch - r->t_arrive : 0,
                 .first_byte_usec = r->t_first_byte > 0 ? r->t_first_byte - r->t_dispatch : 0,
                 .latency_usec = t_end - r->t_arrive,

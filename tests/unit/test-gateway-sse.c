@@ -138,6 +138,61 @@ static void test_whole_body(void **state) {
         assert_int_equal(usage_from_body("{", 1, &u), -EBADMSG);
 }
 
+/* Errors inside a 200 stream, in each server's shape, are noted, and still pass byte for byte. */
+static void test_stream_errors(void **state) {
+        static const struct {
+                const char *stream, *message;
+        } cases[] = {
+                /* llama.cpp of 2024 and 2025: a non-standard "error:" field, then [DONE] */
+                { EV_ROLE "error: {\"code\":400,\"message\":\"exceeds the available context size\",\"type\":\"x\"}\n\n" EV_DONE,
+                  "exceeds the available context size" },
+                /* vLLM up to 0.10 */
+                { EV_ROLE "data: {\"object\":\"error\",\"message\":\"flat\",\"type\":\"BadRequestError\",\"code\":400}\n\n" EV_DONE,
+                  "flat" },
+                /* vLLM since, SGLang, TGI's in-stream event */
+                { EV_ROLE "data: {\"error\":{\"message\":\"nested\",\"http_status_code\":422}}\n\n" EV_DONE, "nested" },
+                /* TGI's HTTP error shape, and an event named error */
+                { "data: {\"error\":\"overloaded\",\"error_type\":\"overloaded\"}\n\n", "overloaded" },
+                { "event: error\r\ndata: plain words\r\n\r\n", "plain words" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                for (int strip = 0; strip <= 1; strip++) {
+                        _cleanup_(buffer_done) Buffer out = {};
+                        SseScanner sc;
+
+                        sse_scanner_init(&sc, strip);
+                        feed(&sc, cases[i].stream, strlen(cases[i].stream), 7, &out);
+                        check_output(&out, cases[i].stream);
+                        assert_true(sc.usage.upstream_error);
+                        assert_string_equal(sc.usage.error, cases[i].message);
+                        assert_false(sc.usage.valid);
+                        sse_scanner_done(&sc);
+                }
+}
+
+/* Without usage the output characters are counted, for an estimate; a clean stream is no error. */
+static void test_output_chars(void **state) {
+        static const char s[] = EV_ROLE EV_TEXT
+                "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"abc\",\"tool_calls\":[{\"index\":0,"
+                "\"function\":{\"name\":\"bash\",\"arguments\":\"{}\"}}]}}]}\n\n" EV_DONE;
+        static const char body[] = "{\"choices\":[{\"message\":{\"content\":\"12345\"}}]}\n";
+        _cleanup_(buffer_done) Buffer out = {};
+        SseScanner sc;
+        Usage u = {};
+
+        sse_scanner_init(&sc, false);
+        feed(&sc, s, strlen(s), 5, &out);
+        assert_false(sc.usage.valid);
+        assert_false(sc.usage.upstream_error);
+        assert_int_equal(sc.usage.output_chars, 2 + 3 + 4 + 2);
+        sse_scanner_done(&sc);
+
+        assert_int_equal(usage_from_body(body, strlen(body), &u), 0);
+        assert_int_equal(u.output_chars, 5);
+        assert_false(u.upstream_error);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_passthrough),
@@ -147,6 +202,8 @@ int main(void) {
                 cmocka_unit_test(test_garbage_passes),
                 cmocka_unit_test(test_oversized_event),
                 cmocka_unit_test(test_whole_body),
+                cmocka_unit_test(test_stream_errors),
+                cmocka_unit_test(test_output_chars),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
