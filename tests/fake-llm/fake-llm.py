@@ -110,6 +110,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_body(404, '{"error":{"message":"not found"}}')
             return
         n, entry = self.server.script.take(body, self.path)
+        n = 0 if self.server.fixed else n
         family = self.family(entry)
         try:
             family.validate(body)
@@ -188,6 +189,7 @@ def main():
     p.add_argument("--port-file", help="write the TCP port here once listening")
     p.add_argument("--record", help="append each request as a JSON line to this file")
     p.add_argument("--family", default="openai", help="answer as this server family does (see servers/)")
+    p.add_argument("--fixed", action="store_true", help="the same ids and times in every answer")
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args()
 
@@ -203,6 +205,9 @@ def main():
     server.script = Script(a.script, a.record)
     server.verbose = a.verbose
     server.family = a.family
+    server.fixed = a.fixed
+    if a.fixed:
+        servers.FIXED_CREATED = 1767225600
     if a.port_file:
         tmp = a.port_file + ".tmp"
         with open(tmp, "w") as f:

@@ -34,6 +34,15 @@ def estimate_tokens(body):
     return max(1, len(json.dumps(body.get("messages", []))) // 4)
 
 
+# fake-llm --fixed sets this: every answer then has the same "created", so two answers to the
+# same request can be compared byte for byte.
+FIXED_CREATED = None
+
+
+def created():
+    return FIXED_CREATED if FIXED_CREATED is not None else int(time.time())
+
+
 class Refusal(Exception):
     def __init__(self, status, text):
         super().__init__(text)
@@ -123,7 +132,7 @@ class Family:
         return msg
 
     def whole_body(self, entry, body, n):
-        out = {"id": "chatcmpl-%d" % n, "object": "chat.completion", "created": int(time.time()),
+        out = {"id": "chatcmpl-%d" % n, "object": "chat.completion", "created": created(),
                "model": body.get("model", "fake"),
                "choices": [{"index": 0, "message": self.whole_message(entry, n),
                             "finish_reason": self.finish_reason(entry)}]}
@@ -132,7 +141,7 @@ class Family:
         return json.dumps(out)
 
     def chunk(self, body, n, delta, finish=None):
-        return {"id": "chatcmpl-%d" % n, "object": "chat.completion.chunk", "created": int(time.time()),
+        return {"id": "chatcmpl-%d" % n, "object": "chat.completion.chunk", "created": created(),
                 "model": body.get("model", "fake"),
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
