@@ -92,11 +92,14 @@ static Tokens record_tokens(const RequestRecord *rec) {
         };
 }
 
-/* "ok" with an error inside the answer is not ok. */
+/* "ok" with an error inside the answer is not ok. A client that hangs up once it read the
+ * error (the agent does) went because of it: the error is what happened. */
 static const char *record_result(const RequestRecord *rec) {
         const char *result = rec->result ?: "ok";
 
-        return streq(result, "ok") && rec->usage.upstream_error ? "upstream-error" : result;
+        if (rec->usage.upstream_error && (streq(result, "ok") || streq(result, "client-gone")))
+                return "upstream-error";
+        return result;
 }
 
 static int token_fields(const RequestRecord *rec, char ***fields) {
