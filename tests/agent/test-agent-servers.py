@@ -132,6 +132,21 @@ def scenario_errors(family):
               "%s: a prompt longer than the context says what to do, exit status 4" % family, r)
 
 
+def scenario_text_call_cut():
+    """A call written as text is not run when the answer stopped at the token limit inside it."""
+    r, reqs, ws = run("openai", [
+        {"content": "<function=bash>\n<parameter=command>\ntouch cut-text; rm -rf important", "finish_reason": "length"},
+        {"content": "<function=bash>\n<parameter=command>\ntouch whole-text\n</parameter>\n</function>",
+         "finish_reason": "length"},
+        {"content": "ok"},
+    ])
+    told = reqs[1]["messages"][-1]["content"] if len(reqs) > 1 else ""
+    tap.check(r.rc == 0 and not os.path.exists(os.path.join(ws, "cut-text")) and "cut off" in told,
+              "a text-form call cut off by the token limit is not run, and the model is told", r)
+    tap.check(os.path.exists(os.path.join(ws, "whole-text")),
+              "... one that ends with its closing tag is run although the limit was reached", r)
+
+
 def scenario_wrong_model():
     """A 404 naming the model lists what the server offers; Ollama's body ends in a newline."""
     for family in ("vllm", "vllm-0.10", "ollama"):
@@ -156,6 +171,7 @@ try:
         scenario_in_stream_error(fam)
         scenario_errors(fam)
     scenario_wrong_model()
+    scenario_text_call_cut()
 finally:
     cleanup(TMP)
 sys.exit(tap.done())
