@@ -41,6 +41,15 @@ PeerIdentity *peer_identity_free(PeerIdentity *p) {
         return mfree(p);
 }
 
+int peer_identity_to_string(const PeerIdentity *p, char **ret) {
+        char *s;
+
+        if (p->session ? asprintf(&s, "%s/%s", p->user_name, p->session) < 0 : !(s = strdup(p->user_name)))
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
 /* Parses "<prefix><decimal><suffix>" exactly; the number must fit a uid_t and not be -1. */
 static bool parse_uid_name(const char *s, size_t n, const char *prefix, const char *suffix, uid_t *ret) {
         size_t lp = strlen(prefix), ls = strlen(suffix);

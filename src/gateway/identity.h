@@ -24,6 +24,10 @@ typedef struct PeerIdentity {
 PeerIdentity *peer_identity_free(PeerIdentity *p);
 DEFINE_PTR_CLEANUP(PeerIdentity *, peer_identity_free);
 
+/* The identity as the gateway names it to upstreams: "USER" outside sessions, "USER/SESSION" in
+ * one. Returns 0 and a new string, or -ENOMEM. */
+int peer_identity_to_string(const PeerIdentity *p, char **ret);
+
 /* Reads a session from one cgroup path, which must be exactly
  * "/openmono.slice/openmono-u<UID>.slice/openmono-session-<ID>.service". Any other path is
  * not a session, including the same names further down the tree: users may create cgroups

@@ -52,6 +52,13 @@ int chat_request_parse(const char *data, size_t n, ChatRequest **ret, char **ret
         return 0;
 }
 
+int chat_request_set_user(ChatRequest *r, const char *user) {
+        /* Whatever the client put there goes, string or not: providers attribute usage and abuse
+         * to this field, and only the gateway knows who is asking. */
+        json_object_object_del(r->body, "user");
+        return user ? json_add_string(r->body, "user", user) : 0;
+}
+
 int chat_request_build(ChatRequest *r, const char *model, char **ret) {
         json_object *opts;
         char *s;

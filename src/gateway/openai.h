@@ -26,6 +26,10 @@ DEFINE_PTR_CLEANUP(ChatRequest *, chat_request_free);
  * or "stream_options" have the wrong type. */
 int chat_request_parse(const char *data, size_t n, ChatRequest **ret, char **ret_error);
 
+/* Replaces the client's "user" field, whatever its type, with user; removes it if user is NULL.
+ * Returns 0 or -ENOMEM. */
+int chat_request_set_user(ChatRequest *r, const char *user);
+
 /* Serialises the request for an upstream: "model" set to model (left out if NULL) and, when
  * streaming, stream_options.include_usage set. Returns 0 and a new NUL-terminated string. */
 int chat_request_build(ChatRequest *r, const char *model, char **ret);

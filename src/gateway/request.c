@@ -278,6 +278,17 @@ static bool any_upstream_serves(Request *r) {
         return false;
 }
 
+/* Upstreams attribute usage to "user": it names whom the gateway knows to be asking. */
+static int set_user(Request *r) {
+        _cleanup_free_ char *user = NULL;
+        int k;
+
+        k = peer_identity_to_string(r->identity, &user);
+        if (k < 0)
+                return k;
+        return chat_request_set_user(r->chat, user);
+}
+
 /* The first look at a complete request: everything that can be refused without a slot. */
 static enum MHD_Result request_begin(Request *r) {
         _cleanup_free_ char *error = NULL, *message = NULL;
@@ -300,6 +311,9 @@ static enum MHD_Result request_begin(Request *r) {
                 return MHD_NO;
         if (k < 0)
                 return reject(r, 400, "invalid_request_error", "invalid_body", error);
+        k = set_user(r);
+        if (k < 0)
+                return MHD_NO;
         sse_scanner_init(&r->sse, r->chat->stream && !r->chat->client_wants_usage);
 
         if (r->chat->model || c->default_model) {

@@ -36,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 rewrite(r, "upstream-model");
                 rewrite(r, r->model);
                 rewrite(r, NULL);
+                if (chat_request_set_user(r, "alice/s1") >= 0)
+                        rewrite(r, "upstream-model");
         } else if (k == -EBADMSG && !error)
                 abort();
         (void) openai_is_error_json((const char *) data, size);

@@ -124,9 +124,18 @@ check_output "the caller's Authorization never reaches the upstream; the gateway
         /usr/bin/python3 -c "
 import json, urllib.request
 log = json.load(urllib.request.urlopen('$FAKE_URL/_log'))
-e = [x for x in log if x['body'].get('user') == 'bob-spoof'][-1]
+e = [x for x in log if x['body'].get('user') == 'bob/$B_SID'][-1]
 print(e['headers'].get('Authorization'))
 assert 'X-OpenMono-User' not in e['headers'], e['headers']"
+check_output "the upstream saw the user field the gateway knows, not the one the session claimed" \
+        "^alice/$A_SID bob/$B_SID; claims left: 0$" /usr/bin/python3 -c "
+import json, urllib.request
+log = json.load(urllib.request.urlopen('$FAKE_URL/_log'))
+users = [x['body'].get('user') for x in log]
+a = [u for u in users if u == 'alice/$A_SID']
+b = [u for u in users if u == 'bob/$B_SID']
+print(a[-1] if a else None, (b[-1] if b else None) + ';', 'claims left:',
+      sum(1 for u in users if u in ('alice-id', 'bob-spoof')))"
 check_output "a local user outside any session is refused with an OpenAI error (403)" \
         '"code":"not_in_session".*403$' \
         testbed_run_as alice curl -sS -w '\n%{http_code}' --unix-socket $GW_SOCK http://localhost/v1/chat/completions \

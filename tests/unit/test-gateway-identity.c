@@ -106,6 +106,17 @@ static void test_peer_over_socketpair(void **state) {
         assert_null(p->session);
 }
 
+static void test_to_string(void **state) {
+        PeerIdentity p = { .user_name = (char *) "alice" };
+        _cleanup_free_ char *a = NULL, *b = NULL;
+
+        assert_int_equal(peer_identity_to_string(&p, &a), 0);
+        assert_string_equal(a, "alice");
+        p.session = (char *) "s1";
+        assert_int_equal(peer_identity_to_string(&p, &b), 0);
+        assert_string_equal(b, "alice/s1");
+}
+
 static void test_not_a_socket(void **state) {
         PeerIdentity *p = NULL;
         int fds[2];
@@ -123,6 +134,7 @@ int main(void) {
                 cmocka_unit_test(test_not_sessions),
                 cmocka_unit_test(test_cgroup_file),
                 cmocka_unit_test(test_peer_over_socketpair),
+                cmocka_unit_test(test_to_string),
                 cmocka_unit_test(test_not_a_socket),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

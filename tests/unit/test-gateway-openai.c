@@ -74,6 +74,48 @@ static void test_bad_requests(void **state) {
         expect_bad("{} trailing", "not a JSON object");
 }
 
+/* Builds body with its "user" replaced by user; returns what went upstream as JSON. */
+static json_object *build_with_user(const char *body, const char *user) {
+        _cleanup_(chat_request_freep) ChatRequest *r = NULL;
+        _cleanup_free_ char *error = NULL, *out = NULL;
+        json_object *o = NULL;
+
+        assert_int_equal(chat_request_parse(body, strlen(body), &r, &error), 0);
+        assert_int_equal(chat_request_set_user(r, user), 0);
+        assert_int_equal(chat_request_build(r, "m", &out), 0);
+        assert_int_equal(json_parse(out, strlen(out), &o), 0);
+        return o;
+}
+
+static void expect_user(const char *body, const char *user) {
+        _cleanup_(json_object_putp) json_object *o = build_with_user(body, user);
+        json_object *v;
+        const char *s;
+
+        if (!user) {
+                assert_false(json_object_object_get_ex(o, "user", &v));
+                return;
+        }
+        assert_int_equal(json_get_string(o, "user", &s), 0);
+        assert_string_equal(s, user);
+        /* One "user" only, and the rest of the request untouched. */
+        assert_null(strstr(strstr(json_object_to_json_string(o), "\"user\"") + 1, "\"user\""));
+        assert_int_equal(json_get_string(o, "model", &s), 0);
+        assert_string_equal(s, "m");
+}
+
+static void test_user_overwritten(void **state) {
+        /* A claim of someone else's identity, a request without one, and odd JSON. */
+        expect_user("{\"user\":\"root\",\"messages\":[]}", "alice/s1");
+        expect_user("{\"messages\":[]}", "alice/s1");
+        expect_user("{\"user\":{\"name\":\"root\"}}", "bob");
+        expect_user("{\"user\":42}", "bob");
+        expect_user("{\"user\":null}", "bob");
+        expect_user("{\"user\":[\"a\",\"b\"]}", "bob");
+        expect_user("{\"user\":\"x\",\"user\":\"y\"}", "carol");
+        expect_user("{\"user\":\"root\"}", NULL);
+}
+
 static void test_error_json(void **state) {
         _cleanup_(json_object_putp) json_object *o = NULL;
         _cleanup_free_ char *s = openai_error_json("rate_limit_exceeded", "rate_limit_exceeded", "%u waiting", 3U);
@@ -117,6 +159,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_and_build),
                 cmocka_unit_test(test_client_usage_and_no_stream),
                 cmocka_unit_test(test_bad_requests),
+                cmocka_unit_test(test_user_overwritten),
                 cmocka_unit_test(test_error_json),
                 cmocka_unit_test(test_model_list),
                 cmocka_unit_test(test_routes),
