@@ -13,6 +13,7 @@
 #include <fcntl.h>
 
 #include "gateway-config.h"
+#include "parse-util.h"
 #include "strv.h"
 
 static UpstreamConfig *upstream_config_free(UpstreamConfig *u) {
@@ -59,6 +60,11 @@ int gateway_config_new(GatewayConfig **ret) {
         c->max_concurrent = GATEWAY_MAX_CONCURRENT_DEFAULT;
         c->per_user_concurrent = GATEWAY_PER_USER_CONCURRENT_DEFAULT;
         c->max_queued_per_user = GATEWAY_MAX_QUEUED_PER_USER_DEFAULT;
+        c->max_queued_per_session = GATEWAY_MAX_QUEUED_PER_SESSION_DEFAULT;
+        c->max_connections = GATEWAY_MAX_CONNECTIONS_DEFAULT;
+        c->max_connections_per_user = GATEWAY_MAX_CONNECTIONS_PER_USER_DEFAULT;
+        c->max_connections_per_session = GATEWAY_MAX_CONNECTIONS_PER_SESSION_DEFAULT;
+        c->request_read_timeout_usec = GATEWAY_REQUEST_READ_TIMEOUT_DEFAULT_USEC;
         c->max_request_size = GATEWAY_MAX_REQUEST_SIZE_DEFAULT;
         c->health_check_usec = GATEWAY_HEALTH_CHECK_DEFAULT_USEC;
         *ret = c;
@@ -233,6 +239,14 @@ const ConfigItem gateway_config_items[] = {
         { "Gateway", "MaxConcurrent", config_parse_positive, offsetof(GatewayConfig, max_concurrent) },
         { "Gateway", "PerUserConcurrent", config_parse_positive, offsetof(GatewayConfig, per_user_concurrent) },
         { "Gateway", "MaxQueuedPerUser", config_parse_unsigned, offsetof(GatewayConfig, max_queued_per_user) },
+        { "Gateway", "MaxQueuedPerSession", config_parse_unsigned, offsetof(GatewayConfig, max_queued_per_session) },
+        { "Gateway", "MaxConnections", config_parse_positive, offsetof(GatewayConfig, max_connections) },
+        { "Gateway", "MaxConnectionsPerUser", config_parse_positive,
+          offsetof(GatewayConfig, max_connections_per_user) },
+        { "Gateway", "MaxConnectionsPerSession", config_parse_positive,
+          offsetof(GatewayConfig, max_connections_per_session) },
+        { "Gateway", "RequestReadTimeoutSec", config_parse_timespan,
+          offsetof(GatewayConfig, request_read_timeout_usec) },
         { "Gateway", "AllowLocalUsers", config_parse_bool, offsetof(GatewayConfig, allow_local_users) },
         { "Gateway", "MaxRequestSize", config_parse_size, offsetof(GatewayConfig, max_request_size) },
         { "Gateway", "HealthCheckIntervalSec", config_parse_timespan, offsetof(GatewayConfig, health_check_usec) },
@@ -247,9 +261,31 @@ const ConfigItem gateway_config_items[] = {
         {}
 };
 
+/* The connection limits must leave room for others: whatever one user opens, the gateway has
+ * connections left for everybody else. */
+static int check_connection_limits(const GatewayConfig *c, char **ret_error) {
+        const char *e = NULL;
+
+        if (c->max_connections > GATEWAY_MAX_CONNECTIONS_LIMIT)
+                e = "[Gateway] MaxConnections= is above the most the gateway supports (8192)";
+        else if (c->max_connections_per_user >= c->max_connections)
+                e = "[Gateway] MaxConnectionsPerUser= must be lower than MaxConnections=, or one user "
+                    "could take every connection";
+        else if (c->request_read_timeout_usec == 0 || c->request_read_timeout_usec == USEC_INFINITY)
+                e = "[Gateway] RequestReadTimeoutSec= must be a finite time above 0";
+        if (!e)
+                return 0;
+        *ret_error = strdup(e);
+        return *ret_error ? -EINVAL : -ENOMEM;
+}
+
 int gateway_config_finish(GatewayConfig *c, char **ret_error) {
         UpstreamConfig *u;
         int r;
+
+        r = check_connection_limits(c, ret_error);
+        if (r < 0)
+                return r;
 
         c->current = NULL;
         c->current_file = mfree(c->current_file);

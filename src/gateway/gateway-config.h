@@ -16,6 +16,14 @@
 #define GATEWAY_MAX_CONCURRENT_DEFAULT 4U
 #define GATEWAY_PER_USER_CONCURRENT_DEFAULT 2U
 #define GATEWAY_MAX_QUEUED_PER_USER_DEFAULT 64U
+#define GATEWAY_MAX_QUEUED_PER_SESSION_DEFAULT 32U
+#define GATEWAY_MAX_CONNECTIONS_DEFAULT 1024U
+#define GATEWAY_MAX_CONNECTIONS_PER_USER_DEFAULT 128U
+#define GATEWAY_MAX_CONNECTIONS_PER_SESSION_DEFAULT 64U
+/* The most MaxConnections= may be: LimitNOFILE= of the unit leaves room for as many upstream
+ * transfers besides. */
+#define GATEWAY_MAX_CONNECTIONS_LIMIT 8192U
+#define GATEWAY_REQUEST_READ_TIMEOUT_DEFAULT_USEC (10ULL * 1000000)
 #define GATEWAY_MAX_REQUEST_SIZE_DEFAULT (8ULL * 1024 * 1024)
 #define GATEWAY_HEALTH_CHECK_DEFAULT_USEC (30ULL * 1000000)
 #define UPSTREAM_CONNECT_TIMEOUT_DEFAULT_USEC (5ULL * 1000000)
@@ -45,6 +53,11 @@ typedef struct GatewayConfig {
         unsigned max_concurrent;
         unsigned per_user_concurrent;
         unsigned max_queued_per_user;
+        unsigned max_queued_per_session;
+        unsigned max_connections;
+        unsigned max_connections_per_user;
+        unsigned max_connections_per_session;
+        uint64_t request_read_timeout_usec;     /* to send a whole request, headers and body */
         bool allow_local_users;
         uint64_t max_request_size;
         uint64_t health_check_usec;

@@ -326,7 +326,7 @@ static enum MHD_Result request_begin(Request *r) {
                         return MHD_NO;
                 return reject(r, 404, "invalid_request_error", "model_not_found", message);
         }
-        k = scheduler_enqueue(r->manager->scheduler, &r->job, r->identity->uid);
+        k = scheduler_enqueue(r->manager->scheduler, &r->job, r->identity->uid, r->identity->session);
         if (k == -EBUSY) {
                 if (asprintf(&message, "Too many requests: %u of yours are waiting already (MaxQueuedPerUser=).",
                              c->max_queued_per_user) < 0)

@@ -40,6 +40,7 @@ int scheduler_new(unsigned max_running, unsigned per_user_running, unsigned max_
         if (!s)
                 return -ENOMEM;
         scheduler_set_limits(s, max_running, per_user_running, max_queued_per_user);
+        s->max_queued_per_session = max_queued_per_user;
         *ret = s;
         return 0;
 }
@@ -73,6 +74,10 @@ void scheduler_set_limits(Scheduler *s, unsigned max_running, unsigned per_user_
         s->max_running = MAX(max_running, 1U);
         s->per_user_running = MAX(per_user_running, 1U);
         s->max_queued_per_user = max_queued_per_user;
+}
+
+void scheduler_set_session_limit(Scheduler *s, unsigned max_queued_per_session) {
+        s->max_queued_per_session = max_queued_per_session;
 }
 
 void scheduler_set_fifo(Scheduler *s, bool fifo) {
@@ -111,7 +116,16 @@ static SchedulerUser *add_user(Scheduler *s, uid_t uid) {
         return u;
 }
 
-int scheduler_enqueue(Scheduler *s, SchedulerJob *j, uid_t uid) {
+/* A user's queue is at most max_queued_per_user long: counting a session's share is cheap. */
+static unsigned session_queued(SchedulerUser *u, const char *session) {
+        unsigned n = 0;
+
+        for (SchedulerJob *j = u ? u->head : NULL; j; j = j->next)
+                n += streq_ptr(j->session, session);
+        return n;
+}
+
+int scheduler_enqueue(Scheduler *s, SchedulerJob *j, uid_t uid, const char *session) {
         SchedulerUser *u;
 
         assert(j->state == SCHEDULER_JOB_IDLE);
@@ -121,6 +135,8 @@ int scheduler_enqueue(Scheduler *s, SchedulerJob *j, uid_t uid) {
         u = find_user(s, uid);
         if (u && u->n_queued >= s->max_queued_per_user)
                 return -EBUSY;
+        if (session && session_queued(u, session) >= s->max_queued_per_session)
+                return -EXFULL;
         if (!u && s->max_queued_per_user == 0)
                 return -EBUSY;
         if (!u && !(u = add_user(s, uid)))
@@ -128,6 +144,7 @@ int scheduler_enqueue(Scheduler *s, SchedulerJob *j, uid_t uid) {
 
         j->next = NULL;
         j->user = u;
+        j->session = session;
         j->state = SCHEDULER_JOB_QUEUED;
         if (u->tail)
                 u->tail->next = j;
@@ -196,6 +213,7 @@ void scheduler_remove(Scheduler *s, SchedulerJob *j) {
         }
         j->state = SCHEDULER_JOB_IDLE;
         j->user = NULL;
+        j->session = NULL;
         j->next = NULL;
         if (u->n_queued == 0 && u->n_running == 0)
                 user_unlink(s, u);

@@ -28,6 +28,7 @@ SchedulerJobState scheduler_job_state_from_string(const char *s);
 typedef struct SchedulerJob {
         SchedulerJobState state;
         SchedulerUser *user;
+        const char *session;            /* borrowed from the caller while queued or running; NULL: none */
         struct SchedulerJob *next;      /* in the user's queue */
         void *userdata;
 } SchedulerJob;
@@ -36,6 +37,7 @@ typedef struct Scheduler {
         unsigned max_running;           /* upstream slots for everybody */
         unsigned per_user_running;      /* of which one user may hold this many */
         unsigned max_queued_per_user;
+        unsigned max_queued_per_session; /* of which one session may have this many */
         bool fifo;                      /* one queue for all: the unfair baseline for benchmarks */
         unsigned n_running;
         unsigned n_queued;
@@ -51,12 +53,15 @@ DEFINE_PTR_CLEANUP(Scheduler *, scheduler_free);
 /* Changes the limits; running jobs above a lowered cap finish normally. */
 void scheduler_set_limits(Scheduler *s, unsigned max_running, unsigned per_user_running,
                           unsigned max_queued_per_user);
+/* Caps the queued jobs of one session (of a user); the default is the per-user cap. */
+void scheduler_set_session_limit(Scheduler *s, unsigned max_queued_per_session);
 /* In FIFO mode every job goes into one queue, in arrival order, with only the global cap. */
 void scheduler_set_fifo(Scheduler *s, bool fifo);
 
-/* Queues an IDLE job for uid. Returns 0, -EBUSY if uid already has max_queued_per_user jobs
- * waiting, or -ENOMEM. */
-int scheduler_enqueue(Scheduler *s, SchedulerJob *j, uid_t uid);
+/* Queues an IDLE job for uid, from session (NULL: outside any; borrowed until the job is
+ * removed). Returns 0, -EBUSY if uid already has max_queued_per_user jobs waiting, -EXFULL if
+ * session has max_queued_per_session, or -ENOMEM. */
+int scheduler_enqueue(Scheduler *s, SchedulerJob *j, uid_t uid, const char *session);
 
 /* Takes the next job to run, marks it RUNNING and returns it; NULL when every slot is taken or
  * nothing can run. Users take turns: after a user's job starts, the others who are waiting go

@@ -46,6 +46,39 @@ static void test_defaults(void **state) {
         config_diagnostics_done(&d);
 }
 
+static void test_connection_limits(void **state) {
+        static const char text[] =
+                "[Gateway]\nMaxConnections=300\nMaxConnectionsPerUser=20\nMaxConnectionsPerSession=5\n"
+                "MaxQueuedPerSession=3\nRequestReadTimeoutSec=2s\n";
+        _cleanup_(gateway_config_unrefp) GatewayConfig *c = NULL, *dflt = NULL;
+        ConfigDiagnostics d = {};
+
+        assert_int_equal(parse("", &dflt, &d), 0);
+        assert_int_equal(dflt->max_connections, GATEWAY_MAX_CONNECTIONS_DEFAULT);
+        assert_true(dflt->max_connections_per_user < dflt->max_connections);
+        assert_int_equal(dflt->request_read_timeout_usec, GATEWAY_REQUEST_READ_TIMEOUT_DEFAULT_USEC);
+        assert_int_equal(parse(text, &c, &d), 0);
+        assert_int_equal(c->max_connections, 300);
+        assert_int_equal(c->max_connections_per_user, 20);
+        assert_int_equal(c->max_connections_per_session, 5);
+        assert_int_equal(c->max_queued_per_session, 3);
+        assert_int_equal(c->request_read_timeout_usec, 2 * 1000000ULL);
+        config_diagnostics_done(&d);
+
+        /* One user may never hold every connection. */
+        assert_int_equal(parse("[Gateway]\nMaxConnections=100\nMaxConnectionsPerUser=100\n", &c, &d), -EINVAL);
+        assert_non_null(strstr(d.error, "MaxConnectionsPerUser="));
+        config_diagnostics_done(&d);
+        assert_int_equal(parse("[Gateway]\nMaxConnections=100000\n", &c, &d), -EINVAL);
+        config_diagnostics_done(&d);
+        assert_int_equal(parse("[Gateway]\nRequestReadTimeoutSec=0\n", &c, &d), -EINVAL);
+        config_diagnostics_done(&d);
+        assert_int_equal(parse("[Gateway]\nRequestReadTimeoutSec=infinity\n", &c, &d), -EINVAL);
+        config_diagnostics_done(&d);
+        assert_int_equal(parse("[Gateway]\nMaxConnectionsPerSession=0\n", &c, &d), -EINVAL);
+        config_diagnostics_done(&d);
+}
+
 static void test_upstreams(void **state) {
         static const char text[] =
                 "[Gateway]\n"
@@ -208,6 +241,7 @@ static void test_names(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_connection_limits),
                 cmocka_unit_test(test_upstreams),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_dropins_and_keys),

@@ -34,9 +34,9 @@ static void test_round_robin(void **state) {
         make_jobs(a, 4, ALICE);
         make_jobs(b, 2, BOB);
         for (size_t i = 0; i < 4; i++)
-                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE), 0);
+                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE, NULL), 0);
         for (size_t i = 0; i < 2; i++)
-                assert_int_equal(scheduler_enqueue(s, &b[i], BOB), 0);
+                assert_int_equal(scheduler_enqueue(s, &b[i], BOB, NULL), 0);
 
         /* Alice flooded first, Bob's work alternates with hers from the start. */
         uid_t expect[] = { BOB, ALICE, BOB, ALICE, ALICE, ALICE };
@@ -63,15 +63,15 @@ static void test_latecomer_goes_next(void **state) {
         make_jobs(a, 40, ALICE);
         make_jobs(b, 2, BOB);
         for (size_t i = 0; i < 40; i++)
-                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE), 0);
+                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE, NULL), 0);
         running[0] = scheduler_next(s);
         running[1] = scheduler_next(s);
         assert_null(scheduler_next(s));
 
         /* Bob arrives while Alice holds every slot and has 38 waiting: the next free slot
          * is his, and his second request waits for only one of hers. */
-        assert_int_equal(scheduler_enqueue(s, &b[0], BOB), 0);
-        assert_int_equal(scheduler_enqueue(s, &b[1], BOB), 0);
+        assert_int_equal(scheduler_enqueue(s, &b[0], BOB, NULL), 0);
+        assert_int_equal(scheduler_enqueue(s, &b[1], BOB, NULL), 0);
         scheduler_remove(s, running[0]);
         running[0] = scheduler_next(s);
         assert_int_equal(owner(running[0]), BOB);
@@ -92,7 +92,7 @@ static void test_per_user_cap(void **state) {
         make_jobs(a, 5, ALICE);
         make_jobs(c, 1, CAROL);
         for (size_t i = 0; i < 5; i++)
-                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE), 0);
+                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE, NULL), 0);
         assert_non_null(scheduler_next(s));
         assert_non_null(scheduler_next(s));
         /* Two slots are free, but Alice may hold only two. */
@@ -100,7 +100,7 @@ static void test_per_user_cap(void **state) {
         scheduler_user_counts(s, ALICE, &q, &r);
         assert_int_equal(q, 3);
         assert_int_equal(r, 2);
-        assert_int_equal(scheduler_enqueue(s, &c[0], CAROL), 0);
+        assert_int_equal(scheduler_enqueue(s, &c[0], CAROL, NULL), 0);
         assert_int_equal(owner(scheduler_next(s)), CAROL);
         assert_null(scheduler_next(s));
 }
@@ -113,16 +113,42 @@ static void test_queue_limit(void **state) {
         make_jobs(a, 4, ALICE);
         make_jobs(b, 1, BOB);
         for (size_t i = 0; i < 3; i++)
-                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE), 0);
-        assert_int_equal(scheduler_enqueue(s, &a[3], ALICE), -EBUSY);
+                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE, NULL), 0);
+        assert_int_equal(scheduler_enqueue(s, &a[3], ALICE, NULL), -EBUSY);
         assert_int_equal(a[3].state, SCHEDULER_JOB_IDLE);
         /* The limit is per user: Bob still gets in. */
-        assert_int_equal(scheduler_enqueue(s, &b[0], BOB), 0);
+        assert_int_equal(scheduler_enqueue(s, &b[0], BOB, NULL), 0);
         /* A running job no longer counts against the queue. Bob, the newcomer, goes first. */
         assert_ptr_equal(scheduler_next(s), &b[0]);
         scheduler_remove(s, &b[0]);
         assert_ptr_equal(scheduler_next(s), &a[0]);
-        assert_int_equal(scheduler_enqueue(s, &a[3], ALICE), 0);
+        assert_int_equal(scheduler_enqueue(s, &a[3], ALICE, NULL), 0);
+}
+
+/* One session of a user cannot take the whole of the user's queue; another session can queue. */
+static void test_session_queue_limit(void **state) {
+        SchedulerJob a[6];
+        _cleanup_(scheduler_freep) Scheduler *s = NULL;
+
+        assert_int_equal(scheduler_new(1, 1, 5, &s), 0);
+        scheduler_set_session_limit(s, 2);
+        make_jobs(a, 6, ALICE);
+        assert_int_equal(scheduler_enqueue(s, &a[0], ALICE, "s1"), 0);
+        assert_int_equal(scheduler_enqueue(s, &a[1], ALICE, "s1"), 0);
+        assert_int_equal(scheduler_enqueue(s, &a[2], ALICE, "s1"), -EXFULL);
+        assert_int_equal(a[2].state, SCHEDULER_JOB_IDLE);
+        assert_int_equal(scheduler_enqueue(s, &a[3], ALICE, "s2"), 0);
+        /* Outside sessions only the per-user cap counts. */
+        assert_int_equal(scheduler_enqueue(s, &a[4], ALICE, NULL), 0);
+        assert_int_equal(scheduler_enqueue(s, &a[5], ALICE, NULL), 0);
+        assert_int_equal(scheduler_enqueue(s, &a[2], ALICE, "s2"), -EBUSY);
+        /* Once one of s1's runs, s1 may queue again. */
+        assert_ptr_equal(scheduler_next(s), &a[0]);
+        scheduler_remove(s, &a[5]);
+        assert_int_equal(scheduler_enqueue(s, &a[2], ALICE, "s1"), 0);
+        assert_string_equal(a[2].session, "s1");
+        scheduler_remove(s, &a[2]);
+        assert_null(a[2].session);
 }
 
 static void test_cancel(void **state) {
@@ -133,8 +159,8 @@ static void test_cancel(void **state) {
         make_jobs(a, 3, ALICE);
         make_jobs(b, 1, BOB);
         for (size_t i = 0; i < 3; i++)
-                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE), 0);
-        assert_int_equal(scheduler_enqueue(s, &b[0], BOB), 0);
+                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE, NULL), 0);
+        assert_int_equal(scheduler_enqueue(s, &b[0], BOB, NULL), 0);
 
         j = scheduler_next(s);
         assert_ptr_equal(j, &b[0]);
@@ -165,8 +191,8 @@ static void test_fifo(void **state) {
         make_jobs(a, 3, ALICE);
         make_jobs(b, 1, BOB);
         for (size_t i = 0; i < 3; i++)
-                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE), 0);
-        assert_int_equal(scheduler_enqueue(s, &b[0], BOB), 0);
+                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE, NULL), 0);
+        assert_int_equal(scheduler_enqueue(s, &b[0], BOB, NULL), 0);
         /* Arrival order, and the per-user cap does not apply. */
         assert_ptr_equal(scheduler_next(s), &a[0]);
         assert_ptr_equal(scheduler_next(s), &a[1]);
@@ -181,7 +207,7 @@ static void test_limits_change(void **state) {
         assert_int_equal(scheduler_new(1, 1, 10, &s), 0);
         make_jobs(a, 3, ALICE);
         for (size_t i = 0; i < 3; i++)
-                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE), 0);
+                assert_int_equal(scheduler_enqueue(s, &a[i], ALICE, NULL), 0);
         assert_non_null(scheduler_next(s));
         assert_null(scheduler_next(s));
         scheduler_set_limits(s, 3, 3, 10);
@@ -199,8 +225,8 @@ static void test_free_busy(void **state) {
 
         assert_int_equal(scheduler_new(1, 1, 10, &s), 0);
         make_jobs(a, 2, ALICE);
-        assert_int_equal(scheduler_enqueue(s, &a[0], ALICE), 0);
-        assert_int_equal(scheduler_enqueue(s, &a[1], ALICE), 0);
+        assert_int_equal(scheduler_enqueue(s, &a[0], ALICE, NULL), 0);
+        assert_int_equal(scheduler_enqueue(s, &a[1], ALICE, NULL), 0);
         assert_non_null(scheduler_next(s));
         scheduler_free(s);
         assert_int_equal(a[1].state, SCHEDULER_JOB_IDLE);
@@ -219,6 +245,7 @@ int main(void) {
                 cmocka_unit_test(test_latecomer_goes_next),
                 cmocka_unit_test(test_per_user_cap),
                 cmocka_unit_test(test_queue_limit),
+                cmocka_unit_test(test_session_queue_limit),
                 cmocka_unit_test(test_cancel),
                 cmocka_unit_test(test_fifo),
                 cmocka_unit_test(test_limits_change),
