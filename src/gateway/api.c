@@ -1,35 +1,120 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Routing and the small endpoints. A connection's identity is established once, when MHD
- * accepts it (right after the peer's connect(), see identity.c), and kept as the connection's
- * socket context for every request on it. */
+/* Admission, routing and the small endpoints. A connection's identity is established once,
+ * when it is accepted (right after the peer's connect(), see identity.c): a peer that cannot be
+ * identified, or whose user or session holds its share of connections already, is closed at
+ * once; the others get a Client (client.c) as MHD's socket context for every request on it. */
 
 #include "api.h"
+#include "client.h"
 #include "json-util.h"
 #include "log.h"
 #include "manager.h"
+#include "message-ids.h"
 #include "request-internal.h"
 #include "strv.h"
 #include "upstream.h"
 #include "user-util.h"
 
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe) {
-        PeerIdentity *id = NULL;
-        int fd, k;
+/* Refusals are logged at most this often, with the number left unlogged in between: a flood
+ * of connections must not become a flood of journal entries. */
+#define REFUSED_LOG_INTERVAL_USEC (10ULL * 1000000)
+/* Connections a user may hold outside sessions when they may not use models: enough for
+ * "openmonoctl usage" and health checks, nothing to hold the gateway with. */
+#define OUTSIDE_SESSION_CONNECTIONS_MAX 4U
 
-        if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-                *socket_context = peer_identity_free(*socket_context);
+unsigned api_outside_session_connections(const GatewayConfig *c) {
+        return c->allow_local_users ? 0 : OUTSIDE_SESSION_CONNECTIONS_MAX;
+}
+
+static const char *verdict_setting(ConnectionVerdict v) {
+        switch (v) {
+        case CONNECTION_SESSION_FULL:
+                return "MaxConnectionsPerSession=";
+        case CONNECTION_USER_FULL:
+                return "MaxConnectionsPerUser=";
+        case CONNECTION_OUTSIDE_FULL:
+                return "the limit for callers outside sessions";
+        default:
+                return "MaxConnections=";
+        }
+}
+
+static void log_refused_connection(Manager *m, const PeerIdentity *id, ConnectionVerdict v) {
+        _cleanup_strv_free_ char **fields = NULL;
+        uint64_t t = now(CLOCK_MONOTONIC);
+        int k;
+
+        if (m->refused_logged_usec > 0 && t < m->refused_logged_usec + REFUSED_LOG_INTERVAL_USEC) {
+                m->n_refused_unlogged++;
                 return;
         }
-        fd = http_connection_fd(c);
-        k = fd < 0 ? fd : peer_identity_from_socket(fd, &id);
+        k = strv_extendf(&fields, "MESSAGE_ID=%s", OPENMONO_MESSAGE_GATEWAY_CONNECTION_REFUSED);
+        if (k >= 0)
+                k = strv_extendf(&fields, "OPENMONO_USER=%s", id->user_name);
+        if (k >= 0)
+                k = strv_extendf(&fields, "OPENMONO_UID=%u", (unsigned) id->uid);
+        if (k >= 0 && id->session)
+                k = strv_extendf(&fields, "OPENMONO_SESSION=%s", id->session);
+        if (k >= 0)
+                k = strv_extendf(&fields, "OPENMONO_LIMIT=%s", connection_verdict_to_string(v));
+        if (k >= 0)
+                k = strv_extendf(&fields, "MESSAGE=Refused a connection of %s (PID %i%s%s): %s reached; "
+                                 "%u more refused since the last such entry.", id->user_name, (int) id->pid,
+                                 id->session ? ", session " : "", id->session ?: "", verdict_setting(v),
+                                 m->n_refused_unlogged);
+        if (k >= 0)
+                log_struct(LOG_NOTICE, 0, fields);
+        m->refused_logged_usec = t;
+        m->n_refused_unlogged = 0;
+}
+
+static void refuse(int fd, const PeerIdentity *id, ConnectionVerdict v) {
+        _cleanup_free_ char *json = NULL;
+        bool full = v == CONNECTION_GATEWAY_FULL;
+
+        json = openai_error_json(full ? "server_error" : "rate_limit_exceeded", "too_many_connections",
+                                 "Too many connections%s%s (%s).", full ? "" : " of ",
+                                 full ? "" : id->session ? "this session" : "this user", verdict_setting(v));
+        if (json)
+                http_refuse(fd, full ? 503 : 429, full ? "Service Unavailable" : "Too Many Requests", json);
+}
+
+/* Identity is established once, right after the peer's connect(), and decides at once whether
+ * the connection is served at all. */
+static int on_admit(void *userdata, int fd, void **ret_context) {
+        _cleanup_(peer_identity_freep) PeerIdentity *id = NULL;
+        Manager *m = userdata;
+        Client *c;
+        int k;
+
+        k = peer_identity_from_socket(fd, &id);
+        if (k < 0) {
+                log_debug_errno(k, "Cannot identify the peer of a new connection, closing it: %m");
+                return k;
+        }
+        k = client_new(m, fd, id, &c);
         if (k < 0)
-                log_debug_errno(k, "Cannot identify the peer of a new connection, it may only ask for /health: %m");
-        else
-                log_debug("Connection from %s (UID %u, PID %i)%s%s.", id->user_name, (unsigned) id->peer_uid,
-                          (int) id->pid, id->session ? " in session " : ", outside any session",
-                          id->session ?: "");
-        *socket_context = id;
+                return log_debug_errno(k, "Cannot take a new connection: %m");
+        if (k > 0) {
+                log_refused_connection(m, id, k);
+                refuse(fd, id, k);
+                return -EUSERS;
+        }
+        log_debug("Connection from %s (UID %u, PID %i)%s%s.", id->user_name, (unsigned) id->peer_uid,
+                  (int) id->pid, id->session ? " in session " : ", outside any session", id->session ?: "");
+        id = NULL;              /* the client's now */
+        *ret_context = c;
+        return 0;
+}
+
+static void on_closed(void *userdata, struct MHD_Connection *connection, void *context) {
+        client_free(context);
+}
+
+static Client *connection_client(struct MHD_Connection *c) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+        return info ? info->socket_context : NULL;
 }
 
 static enum MHD_Result respond_owned(struct MHD_Connection *c, unsigned status, char *json) {
@@ -125,12 +210,13 @@ static enum MHD_Result api_usage(Request *r) {
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size,
                                  void **req_cls) {
-        const union MHD_ConnectionInfo *info;
+        Client *client = connection_client(c);
         Request *r = *req_cls;
 
+        if (!client)
+                return MHD_NO;  /* not a connection we let in: cannot happen */
         if (!r) {
-                info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-                if (request_new(cls, c, info ? info->socket_context : NULL, route_from_request(method, url), &r) < 0)
+                if (request_new(cls, c, client->identity, route_from_request(method, url), &r) < 0)
                         return MHD_NO;
                 *req_cls = r;
                 return MHD_YES;
@@ -141,6 +227,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                 *upload_data_size = 0;
                 return MHD_YES;
         }
+        client_request_read(client);
         switch (r->route) {
         case ROUTE_CHAT:
                 return request_handle_chat(r);
@@ -161,8 +248,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe) {
+        Client *client = connection_client(c);
         Request *r = *req_cls;
 
+        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && client)
+                client_request_done(client);
         if (!r)
                 return;
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->result && !r->cancelled)
@@ -173,5 +263,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 const HttpServerCallbacks api_callbacks = {
         .access = on_access,
         .completed = on_completed,
-        .connection = on_connection,
+        .admit = on_admit,
+        .closed = on_closed,
 };

@@ -15,7 +15,12 @@ typedef struct HttpServer HttpServer;
 typedef struct HttpServerCallbacks {
         MHD_AccessHandlerCallback access;
         MHD_RequestCompletedCallback completed;
-        MHD_NotifyConnectionCallback connection;
+        /* A connection was accepted on fd and MHD has not seen it yet. Returns 0 and sets
+         * *ret_context, which becomes the connection's MHD socket context, to let it in; or a
+         * negative errno, and fd is closed at once (the callback may write a refusal first). */
+        int (*admit)(void *userdata, int fd, void **ret_context);
+        /* The connection with context is closed (c is NULL if MHD never started it). */
+        void (*closed)(void *userdata, struct MHD_Connection *c, void *context);
 } HttpServerCallbacks;
 
 /* Serves HTTP on the listening socket fd, which it takes over. The callbacks get userdata as
@@ -37,3 +42,10 @@ enum MHD_Result http_respond_error(struct MHD_Connection *c, unsigned status, co
 
 /* The connected socket of c, or -EBADF. */
 int http_connection_fd(struct MHD_Connection *c);
+
+/* Writes a complete HTTP answer with the JSON body to fd, which is about to be closed, without
+ * waiting; reason is the status line's text. */
+void http_refuse(int fd, unsigned status, const char *reason, const char *json);
+
+/* Makes MHD close the connection on fd (one of its own) soon, from the event loop. */
+void http_close_connection(HttpServer *s, int fd);

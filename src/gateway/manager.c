@@ -37,6 +37,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->dispatch_event);
         curl_glue_free(m->curl);
         scheduler_free(m->scheduler);
+        connection_table_free(m->connections);
         accounting_free(m->accounting);
         gateway_config_unref(m->config);
         strv_free(m->config_dirs);
@@ -92,6 +93,9 @@ int manager_new(Manager **ret) {
                           GATEWAY_MAX_QUEUED_PER_USER_DEFAULT, &m->scheduler);
         if (r < 0)
                 return r;
+        r = connection_table_new(&m->connections);
+        if (r < 0)
+                return r;
         r = accounting_new(&m->accounting);
         if (r < 0)
                 return r;
@@ -134,6 +138,9 @@ static int manager_apply_config(Manager *m, GatewayConfig *c) {
         m->n_upstreams = c->n_upstreams;
         free_upstreams(old, n_old);
         scheduler_set_limits(m->scheduler, c->max_concurrent, c->per_user_concurrent, c->max_queued_per_user);
+        scheduler_set_session_limit(m->scheduler, c->max_queued_per_session);
+        connection_table_set_limits(m->connections, c->max_connections, c->max_connections_per_user,
+                                    c->max_connections_per_session, api_outside_session_connections(c));
         manager_schedule_dispatch(m);
         return 0;
 }
@@ -159,8 +166,10 @@ static int manager_load(Manager *m, bool reload) {
         if (r < 0)
                 return log_error_errno(r, "Failed to apply the configuration: %m");
         log_info("Configuration loaded: %zu upstream(s), MaxConcurrent=%u, PerUserConcurrent=%u, "
-                 "MaxQueuedPerUser=%u%s.", c->n_upstreams, c->max_concurrent, c->per_user_concurrent,
-                 c->max_queued_per_user, m->fifo ? ", FIFO scheduling (debug)" : "");
+                 "MaxQueuedPerUser=%u, MaxConnections=%u, MaxConnectionsPerUser=%u, MaxConnectionsPerSession=%u%s.",
+                 c->n_upstreams, c->max_concurrent, c->per_user_concurrent, c->max_queued_per_user,
+                 c->max_connections, c->max_connections_per_user, c->max_connections_per_session,
+                 m->fifo ? ", FIFO scheduling (debug)" : "");
         return 0;
 }
 

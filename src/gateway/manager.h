@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "accounting.h"
+#include "connection-table.h"
 #include "curl-glue.h"
 #include "gateway-config.h"
 #include "http-server.h"
@@ -27,6 +28,7 @@ typedef struct Manager {
         HttpServer *http;
         CurlGlue *curl;
         Scheduler *scheduler;
+        ConnectionTable *connections;   /* who holds how many connections */
         Accounting *accounting;
         GatewayConfig *config;          /* the configuration in force */
         Upstream **upstreams;           /* runtime state, in the order of config->upstreams */
@@ -41,6 +43,8 @@ typedef struct Manager {
         bool fifo;                      /* benchmarks only: one queue for everybody */
         char *bound_path;               /* set when we bound the socket ourselves */
         uint64_t start_realtime;
+        uint64_t refused_logged_usec;   /* when a refused connection was last logged */
+        unsigned n_refused_unlogged;    /* refused since */
 } Manager;
 
 int manager_new(Manager **ret);
