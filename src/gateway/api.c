@@ -87,7 +87,7 @@ static int on_admit(void *userdata, int fd, void **ret_context) {
         Client *c;
         int k;
 
-        k = peer_identity_from_socket(fd, &id);
+        k = peer_identity_from_socket_cached(m->peers, fd, now(CLOCK_MONOTONIC), &id);
         if (k < 0) {
                 log_debug_errno(k, "Cannot identify the peer of a new connection, closing it: %m");
                 return k;

@@ -24,8 +24,9 @@
 /* MHD's own limit only backs up the admit callback's, which is lower. */
 #define HTTP_CONNECTION_LIMIT 16384U
 #define HTTP_CONNECTION_MEMORY (64U * 1024U)
-/* Connections accepted per wakeup, so that a flood of them cannot keep MHD from running. */
-#define HTTP_ACCEPT_BATCH 32U
+/* Connections accepted per wakeup: enough to empty the listen queue quickly (most of a flood
+ * is refused at once, cheaply), few enough that MHD still runs in between. */
+#define HTTP_ACCEPT_BATCH 256U
 /* Out of file descriptors: wait this long before accepting again, instead of spinning. */
 #define HTTP_ACCEPT_PAUSE_USEC (100ULL * 1000)
 

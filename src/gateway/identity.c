@@ -172,7 +172,8 @@ static bool pidfd_exited(int pidfd) {
         return poll(&p, 1, 0) != 0;
 }
 
-static int identify_process(PeerIdentity *p) {
+/* Identifies p->pid; on success hands the pidfd that pinned it to *ret_pidfd if not NULL. */
+static int identify_process(PeerIdentity *p, int *ret_pidfd) {
         _cleanup_free_ char *status = NULL, *cgroup = NULL;
         _cleanup_close_ int pidfd = -EBADF;
         size_t n_status, n_cgroup;
@@ -196,42 +197,152 @@ static int identify_process(PeerIdentity *p) {
                 return -ESRCH;          /* not the process that connected */
 
         r = cgroup_file_parse_session(cgroup, n_cgroup, &owner, &p->session);
-        if (r <= 0)
-                return r == -EBADMSG ? 0 : r;
+        if (r < 0 && r != -EBADMSG)
+                return r;
         /* Session processes run as the owner or as a project's dynamic user; anything else in
          * there is not what the controller started, and is treated as outside any session. */
-        if (owner != p->peer_uid && (p->peer_uid < DYNAMIC_UID_MIN || p->peer_uid > DYNAMIC_UID_MAX)) {
+        if (r > 0 && owner != p->peer_uid && (p->peer_uid < DYNAMIC_UID_MIN || p->peer_uid > DYNAMIC_UID_MAX))
                 p->session = mfree(p->session);
-                return 0;
-        }
-        p->uid = owner;
+        else if (r > 0)
+                p->uid = owner;
+        if (ret_pidfd)
+                *ret_pidfd = steal_fd(pidfd);
         return 0;
 }
 
-int peer_identity_from_socket(int fd, PeerIdentity **ret) {
-        _cleanup_(peer_identity_freep) PeerIdentity *p = NULL;
-        struct ucred cred;
-        socklen_t len = sizeof(cred);
-        int r;
+static int peer_credentials(int fd, struct ucred *ret) {
+        socklen_t len = sizeof(*ret);
 
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ret, &len) < 0)
                 return -errno;
-        if (len != sizeof(cred) || cred.pid <= 0)
+        if (len != sizeof(*ret) || ret->pid <= 0)
                 return -ENODATA;
+        return 0;
+}
+
+static int identify(const struct ucred *cred, int *ret_pidfd, PeerIdentity **ret) {
+        _cleanup_(peer_identity_freep) PeerIdentity *p = NULL;
+        int r;
 
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        p->pid = cred.pid;
-        p->uid = p->peer_uid = cred.uid;
-        r = identify_process(p);
+        p->pid = cred->pid;
+        p->uid = p->peer_uid = cred->uid;
+        r = identify_process(p, ret_pidfd);
         if (r < 0)
                 return r;
         r = uid_to_name(p->uid, &p->user_name);
         if (r == -ENOENT || r == -ESRCH)
                 r = asprintf(&p->user_name, "%u", (unsigned) p->uid) < 0 ? -ENOMEM : 0;
+        if (r < 0) {
+                if (ret_pidfd)
+                        *ret_pidfd = safe_close(*ret_pidfd);
+                return r;
+        }
+        *ret = steal_ptr(p);
+        return 0;
+}
+
+int peer_identity_from_socket(int fd, PeerIdentity **ret) {
+        struct ucred cred;
+        int r;
+
+        r = peer_credentials(fd, &cred);
         if (r < 0)
                 return r;
-        *ret = steal_ptr(p);
+        return identify(&cred, NULL, ret);
+}
+
+static PeerIdentity *peer_identity_dup(const PeerIdentity *p) {
+        _cleanup_(peer_identity_freep) PeerIdentity *d = calloc(1, sizeof(*d));
+
+        if (!d)
+                return NULL;
+        *d = (PeerIdentity) { .uid = p->uid, .peer_uid = p->peer_uid, .pid = p->pid };
+        d->user_name = strdup(p->user_name);
+        if (!d->user_name || (p->session && !(d->session = strdup(p->session))))
+                return NULL;
+        return steal_ptr(d);
+}
+
+static void cache_entry_done(PeerCacheEntry *e) {
+        e->pidfd = safe_close(e->pidfd);
+        e->identity = peer_identity_free(e->identity);
+}
+
+int peer_cache_new(PeerCache **ret) {
+        PeerCache *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return -ENOMEM;
+        for (size_t i = 0; i < PEER_CACHE_SIZE; i++)
+                c->entries[i].pidfd = -EBADF;
+        *ret = c;
+        return 0;
+}
+
+PeerCache *peer_cache_free(PeerCache *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < PEER_CACHE_SIZE; i++)
+                cache_entry_done(&c->entries[i]);
+        return mfree(c);
+}
+
+/* An entry describes the connecting process only while its pidfd has not exited: until then
+ * no other process can have its PID. Its cgroup and uids are only changed by privileged
+ * callers; the age limit bounds how long a change like that, or a renamed user, goes
+ * unnoticed. */
+static const PeerIdentity *cache_find(PeerCache *c, const struct ucred *cred, uint64_t t) {
+        for (size_t i = 0; i < PEER_CACHE_SIZE; i++) {
+                PeerCacheEntry *e = &c->entries[i];
+
+                if (!e->identity || e->identity->pid != cred->pid || e->identity->peer_uid != cred->uid)
+                        continue;
+                if (t >= e->since + PEER_CACHE_MAX_AGE_USEC || pidfd_exited(e->pidfd)) {
+                        cache_entry_done(e);
+                        return NULL;
+                }
+                return e->identity;
+        }
+        return NULL;
+}
+
+static void cache_add(PeerCache *c, const PeerIdentity *p, int pidfd, uint64_t t) {
+        PeerCacheEntry *e = &c->entries[c->next];
+        PeerIdentity *d = peer_identity_dup(p);
+
+        if (!d) {
+                safe_close(pidfd);
+                return;         /* not cached, no harm */
+        }
+        cache_entry_done(e);
+        *e = (PeerCacheEntry) { .pidfd = pidfd, .since = t, .identity = d };
+        c->next = (c->next + 1) % PEER_CACHE_SIZE;
+}
+
+int peer_identity_from_socket_cached(PeerCache *c, int fd, uint64_t t, PeerIdentity **ret) {
+        const PeerIdentity *hit;
+        PeerIdentity *p;
+        struct ucred cred;
+        int pidfd = -EBADF, r;
+
+        r = peer_credentials(fd, &cred);
+        if (r < 0)
+                return r;
+        hit = cache_find(c, &cred, t);
+        if (hit) {
+                p = peer_identity_dup(hit);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 1;
+        }
+        r = identify(&cred, &pidfd, &p);
+        if (r < 0)
+                return r;
+        cache_add(c, p, pidfd, t);
+        *ret = p;
         return 0;
 }

@@ -6,6 +6,7 @@
  * caller sends has a say. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -43,3 +44,28 @@ int cgroup_file_parse_session(const char *contents, size_t n, uid_t *ret_uid, ch
 /* Identifies the peer of the connected Unix socket fd. Returns 0 and a new PeerIdentity, or a
  * negative errno: -ESRCH when the peer process is gone, so that its session cannot be known. */
 int peer_identity_from_socket(int fd, PeerIdentity **ret);
+
+/* The last few peer processes identified, each pinned by a pidfd. */
+#define PEER_CACHE_SIZE 16U
+#define PEER_CACHE_MAX_AGE_USEC (1ULL * 1000000)
+
+typedef struct PeerCacheEntry {
+        int pidfd;
+        uint64_t since;                 /* CLOCK_MONOTONIC when identified */
+        PeerIdentity *identity;
+} PeerCacheEntry;
+
+typedef struct PeerCache {
+        PeerCacheEntry entries[PEER_CACHE_SIZE];
+        unsigned next;                  /* the entry replaced next */
+} PeerCache;
+
+int peer_cache_new(PeerCache **ret);
+PeerCache *peer_cache_free(PeerCache *c);
+DEFINE_PTR_CLEANUP(PeerCache *, peer_cache_free);
+
+/* Like peer_identity_from_socket(), but a process that connects again while it lives, within
+ * PEER_CACHE_MAX_AGE_USEC of being identified (t is now, CLOCK_MONOTONIC), is not looked at
+ * again: one client with many connections, or a flood of them, costs one look a second.
+ * Returns 0 after a fresh look, 1 from the cache, or a negative errno. */
+int peer_identity_from_socket_cached(PeerCache *c, int fd, uint64_t t, PeerIdentity **ret);

@@ -38,6 +38,7 @@ Manager *manager_free(Manager *m) {
         curl_glue_free(m->curl);
         scheduler_free(m->scheduler);
         connection_table_free(m->connections);
+        peer_cache_free(m->peers);
         accounting_free(m->accounting);
         gateway_config_unref(m->config);
         strv_free(m->config_dirs);
@@ -94,6 +95,8 @@ int manager_new(Manager **ret) {
         if (r < 0)
                 return r;
         r = connection_table_new(&m->connections);
+        if (r >= 0)
+                r = peer_cache_new(&m->peers);
         if (r < 0)
                 return r;
         r = accounting_new(&m->accounting);

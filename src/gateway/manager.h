@@ -15,6 +15,7 @@
 #include "curl-glue.h"
 #include "gateway-config.h"
 #include "http-server.h"
+#include "identity.h"
 #include "macro.h"
 #include "scheduler.h"
 
@@ -29,6 +30,7 @@ typedef struct Manager {
         CurlGlue *curl;
         Scheduler *scheduler;
         ConnectionTable *connections;   /* who holds how many connections */
+        PeerCache *peers;               /* callers identified lately */
         Accounting *accounting;
         GatewayConfig *config;          /* the configuration in force */
         Upstream **upstreams;           /* runtime state, in the order of config->upstreams */

@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -117,6 +119,69 @@ static void test_to_string(void **state) {
         assert_string_equal(b, "alice/s1");
 }
 
+/* A process that connects again is looked at once a second, not once per connection. */
+static void test_cache_hit_and_age(void **state) {
+        _cleanup_(peer_identity_freep) PeerIdentity *a = NULL, *b = NULL, *c = NULL;
+        _cleanup_(peer_cache_freep) PeerCache *cache = NULL;
+        _cleanup_close_ int x = -EBADF, y = -EBADF;
+        int fds[2];
+
+        assert_int_equal(peer_cache_new(&cache), 0);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        x = fds[0];
+        y = fds[1];
+        assert_int_equal(peer_identity_from_socket_cached(cache, x, 1000, &a), 0);
+        assert_int_equal(peer_identity_from_socket_cached(cache, x, 2000, &b), 1);
+        assert_int_equal(b->pid, a->pid);
+        assert_int_equal(b->uid, a->uid);
+        assert_string_equal(b->user_name, a->user_name);
+        assert_ptr_not_equal(b->user_name, a->user_name);       /* a copy each */
+        assert_int_equal(peer_identity_from_socket_cached(cache, x, 1000 + PEER_CACHE_MAX_AGE_USEC, &c), 0);
+}
+
+/* A cached identity dies with its process: a PID that has exited is never taken from the
+ * cache, so whoever gets the PID next is looked at afresh. */
+static void test_cache_forgets_exited(void **state) {
+        _cleanup_(peer_identity_freep) PeerIdentity *a = NULL, *b = NULL, *c = NULL;
+        _cleanup_(peer_cache_freep) PeerCache *cache = NULL;
+        _cleanup_close_ int l = -EBADF, conn = -EBADF;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 +
+                        (socklen_t) snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "om-test-%i", (int) getpid());
+        int go[2];
+        pid_t child;
+
+        assert_int_equal(peer_cache_new(&cache), 0);
+        l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(l >= 0);
+        assert_int_equal(bind(l, (struct sockaddr *) &sa, len), 0);
+        assert_int_equal(listen(l, 1), 0);
+        assert_int_equal(pipe(go), 0);
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                char ch;
+
+                close(go[1]);
+                if (s < 0 || connect(s, (struct sockaddr *) &sa, len) < 0)
+                        _exit(1);
+                (void) read(go[0], &ch, 1);     /* until the parent lets go */
+                _exit(0);
+        }
+        close(go[0]);
+        conn = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        assert_true(conn >= 0);
+        assert_int_equal(peer_identity_from_socket_cached(cache, conn, 1000, &a), 0);
+        assert_int_equal(a->pid, child);
+        assert_int_equal(peer_identity_from_socket_cached(cache, conn, 1001, &b), 1);
+        close(go[1]);
+        assert_int_equal(waitpid(child, NULL, 0), child);
+        /* Within the age limit, and still not from the cache: the process is gone. */
+        assert_int_equal(peer_identity_from_socket_cached(cache, conn, 1002, &c), -ESRCH);
+        assert_null(c);
+}
+
 static void test_not_a_socket(void **state) {
         PeerIdentity *p = NULL;
         int fds[2];
@@ -135,6 +200,8 @@ int main(void) {
                 cmocka_unit_test(test_cgroup_file),
                 cmocka_unit_test(test_peer_over_socketpair),
                 cmocka_unit_test(test_to_string),
+                cmocka_unit_test(test_cache_hit_and_age),
+                cmocka_unit_test(test_cache_forgets_exited),
                 cmocka_unit_test(test_not_a_socket),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
