@@ -227,11 +227,12 @@ int http_server_new(sd_event *event, int fd, const HttpServerCallbacks *cb, void
                 return -errno;
         s->listen_fd = fd;
         r = start_daemon(s, cb, userdata);
-        if (r < 0)
+        if (r >= 0)
+                r = add_sources(s);
+        if (r < 0) {
+                s->listen_fd = -EBADF;  /* still the caller's */
                 return r;
-        r = add_sources(s);
-        if (r < 0)
-                return r;
+        }
         update_timer(s);
         *ret = steal_ptr(s);
         return 0;

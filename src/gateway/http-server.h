@@ -23,8 +23,9 @@ typedef struct HttpServerCallbacks {
         void (*closed)(void *userdata, struct MHD_Connection *c, void *context);
 } HttpServerCallbacks;
 
-/* Serves HTTP on the listening socket fd, which it takes over. The callbacks get userdata as
- * their closure. Returns 0, or -EIO if MHD refused to start. */
+/* Serves HTTP on the listening socket fd, which it makes non-blocking and, on success, takes
+ * over. The callbacks get userdata as their closure. Returns 0, or -EIO if MHD refused to
+ * start. */
 int http_server_new(sd_event *event, int fd, const HttpServerCallbacks *cb, void *userdata, HttpServer **ret);
 /* Stops serving; every connection is closed and its requests completed. */
 HttpServer *http_server_free(HttpServer *s);
