@@ -14,6 +14,8 @@ FAKE_URL=http://127.0.0.1:18080
 KEY=test-upstream-key-$$
 MSG_REQUEST=12347139854e484cb24792d1d79e8e07
 MSG_REFUSED=4b78021b2dc04785b838666bcda5f666
+MSG_CONN_REFUSED=698d0b9d5896463390063296e5d2a867
+FLOOD_PY=$TOP/tests/integration/gateway-flood.py
 WS_A=/home/alice/app
 WS_B=/home/bob/app
 
@@ -34,6 +36,7 @@ gw_setup() {
 MaxConcurrent=2
 PerUserConcurrent=2
 MaxQueuedPerUser=50
+MaxQueuedPerSession=50
 HealthCheckIntervalSec=2s
 
 # Tried first while it is believed up; nothing listens there.
@@ -218,3 +221,65 @@ check_output "bob's requests start within one slot of arriving, while 30+ of ali
 check_output "the journal shows bob's short wait in the queue" '"OPENMONO_QUEUE_USEC":"[0-9]{1,6}"' \
         journal_json MESSAGE_ID=$MSG_REQUEST OPENMONO_USER=bob
 note "alice's flood ran as session $FLOOD"
+
+echo "# A flood of half-sent connections does not block another user's session"
+# bob's session sends 20 requests one after another and prints "STATUS SECONDS" for each;
+# this prints how many got 200 and the median and p99 latency in ms.
+victim_latency() {
+        in_session bob "for i in \$(seq 20); do $GW_CURL -o /dev/null -w '%{http_code} %{time_total}\\n' \
+                http://localhost/v1/chat/completions -d '$(chat_body fake-model false bob-victim)'; done" |
+                grep -E '^[0-9]{3} [0-9.]+$' | sort -k 2 -n | {
+                        n=0 ok=0 p50=- p99=-
+                        while read -r code secs; do
+                                n=$((n + 1))
+                                [ "$code" = 200 ] && ok=$((ok + 1))
+                                ms=$(printf '%.0f' "$(echo "$secs * 1000" | bc)")
+                                [ "$n" = 10 ] && p50=$ms
+                                p99=$ms         # of 20 samples, p99 is the slowest
+                        done
+                        echo "$ok/$n ok p50=${p50}ms p99=${p99}ms"
+                }
+}
+# Floods for SECONDS as alice, outside any session or in one of her sessions (WHERE), while
+# bob's session measures; prints the flood's JSON summary and then bob's numbers.
+flood_and_measure() {   # WHERE SECONDS
+        local out
+        out=$(mktemp)
+        if [ "$1" = session ]; then
+                in_session alice "/usr/bin/python3 /workspace/gw-flood.py --seconds $2" >"$out" 2>&1 &
+        else
+                testbed_run_as alice /usr/bin/python3 "$FLOOD_PY" --seconds "$2" >"$out" 2>&1 &
+        fi
+        sleep 4                 # the flood is at full strength
+        victim_latency
+        wait
+        grep '^{' "$out" || cat "$out"
+        rm -f "$out"
+}
+testbed_run install -m 0644 -o alice "$FLOOD_PY" $WS_A/gw-flood.py
+BASELINE=$(victim_latency)
+note "bob's session without a flood: $BASELINE"
+PLAIN=$(flood_and_measure plain 20)
+note "alice outside any session, 1100 half-sent connections reopened as they close, dripping a byte a second: $(tail -n 1 <<<"$PLAIN")"
+note "bob's session meanwhile: $(head -n 1 <<<"$PLAIN")"
+# What bob must get under any flood: every answer, none slower than this.
+VICTIM_OK='^20/20 ok p50=[0-9]+ms p99=[0-9]{1,3}ms$'
+check_output "bob's session got all 20 answers, p99 under 1 s, while alice flooded from outside" "$VICTIM_OK" \
+        echo "$(head -n 1 <<<"$PLAIN")"
+check_output "... alice's connections beyond the few a user outside sessions may hold were refused at once (429)" \
+        '"statuses": \{"429": [0-9]{4,}\}' echo "$PLAIN"
+check_output "... and the slow-drip ones she was let keep were closed by RequestReadTimeoutSec= (10s), not held for 20" \
+        '"held_then_closed": [1-9][0-9]*, .*"longest_held_s": 1[0-3]\.[0-9]+' echo "$PLAIN"
+check_output "... the refusals are in the journal, named by the limit" '"OPENMONO_LIMIT":"outside-full"' \
+        journal_json MESSAGE_ID=$MSG_CONN_REFUSED OPENMONO_USER=alice
+SESS=$(flood_and_measure session 20)
+note "alice's session, the same flood from inside: $(tail -n 1 <<<"$SESS")"
+note "bob's session meanwhile: $(head -n 1 <<<"$SESS")"
+check_output "bob's session got all 20 answers, p99 under 1 s, while alice's session flooded" "$VICTIM_OK" \
+        echo "$(head -n 1 <<<"$SESS")"
+check_output "... the flooding session was held to MaxConnectionsPerSession= (64), the rest refused (429)" \
+        '"statuses": \{"429": [0-9]{4,}\}' echo "$SESS"
+check_output "... and the refusals name the session's limit" '"OPENMONO_LIMIT":"session-full"' \
+        journal_json MESSAGE_ID=$MSG_CONN_REFUSED OPENMONO_USER=alice
+check_output "the gateway still serves alice's own session afterwards" '"content": "Hello from the fake upstream\."' \
+        in_session alice "$GW_CURL http://localhost/v1/chat/completions -d '$(chat_body fake-model false)'"
