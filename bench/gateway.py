@@ -12,7 +12,11 @@ gateway from a build directory on a socket of its own, then measures in one run:
   fairness    four users (separate uids) start bursts of 40, 20, 8 and 8 requests a few ms
               apart while the upstream has 2 slots; Jain's index over the requests each
               user completed while all four were still waiting, and the light users' median
-              wait, for the gateway's fair scheduler and for plain FIFO (--fifo).
+              wait, for the gateway's fair scheduler and for plain FIFO (--fifo);
+  flood       one user (a separate uid) keeps 1100 half-sent requests open, reopening each
+              one the gateway closes and dripping a header byte a second on the rest
+              (tests/integration/gateway-flood.py), while another user sends requests one
+              after another: their median and p99 latency with and without the flood.
 
 Run as root (the fairness part runs its clients under other uids):
 
@@ -35,6 +39,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(HERE, "..", "tests", "integration", "fake-upstream.py")
+FLOOD = os.path.join(HERE, "..", "tests", "integration", "gateway-flood.py")
 PYTHON = "/usr/bin/python3"
 
 
@@ -172,12 +177,48 @@ def bench_fairness(sock, model):
     return jain(done), done, statistics.median(light_wait) * 1000
 
 
+def victim_series(sock, n):
+    """n requests one after another; returns their latencies in ms and how many failed."""
+    times, failed = [], 0
+    for _ in range(n):
+        try:
+            times.append(chat(sock, "fake-model")[0] * 1000)
+        except (OSError, RuntimeError, http.client.HTTPException):
+            failed += 1
+    return times, failed
+
+
+def bench_flood(sock, n, seconds):
+    quiet = victim_series(sock, n)
+    flood = subprocess.Popen(["setpriv", "--reuid=40001", "--regid=40001", "--clear-groups", PYTHON, FLOOD,
+                              "--socket", sock, "--seconds", str(seconds)], stdout=subprocess.PIPE, text=True)
+    time.sleep(min(3, seconds / 4))             # the flood is at full strength
+    loud = victim_series(sock, n)
+    stats = json.loads(flood.communicate(timeout=seconds + 60)[0])
+    return quiet, loud, stats
+
+
+def print_flood(flood, n):
+    quiet, loud, stats = flood
+    print(f"{'victim under a flood (' + str(n) + ' requests)':<34}{'no flood':>12}{'flood':>12}")
+    for name, f in (("median (ms)", statistics.median), ("p99 (ms)", lambda xs: percentile(xs, 99))):
+        q = f(quiet[0]) if quiet[0] else float("nan")
+        lo = f(loud[0]) if loud[0] else float("nan")
+        print(f"{'  ' + name:<34}{q:>12.1f}{lo:>12.1f}")
+    print(f"{'  failed':<34}{quiet[1]:>12}{loud[1]:>12}")
+    print(f"{'  flooder: opened / refused':<34}{stats['opened']:>12}{stats['refused']:>12}")
+    print(f"{'  flooder: longest held (s)':<34}{stats['longest_held_s']:>24.1f}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("builddir", nargs="?")
     p.add_argument("--requests", type=int, default=200, help="requests per latency series")
     p.add_argument("--streams", type=int, default=10, help="streams per throughput series")
     p.add_argument("--events", type=int, default=5000, help="events per stream")
+    p.add_argument("--victim-requests", type=int, default=50, help="requests per flood series")
+    p.add_argument("--flood-seconds", type=float, default=15, help="how long the flood lasts")
+    p.add_argument("--only-flood", action="store_true", help="run only the flood part")
     p.add_argument("--port", type=int, default=18190)
     p.add_argument("--client", help=argparse.SUPPRESS)
     p.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -199,6 +240,16 @@ def main():
         wait_for(lambda: socket.create_connection(("127.0.0.1", args.port), 1).close() is None, "the fake upstream")
         conf = (f"[Gateway]\nAllowLocalUsers=yes\nMaxQueuedPerUser=100\n{{extra}}\n"
                 f"[Upstream]\nName=fake\nURL=http://{direct}/v1\n")
+        # The connection limits as shipped: the flooder is a local user like the victim.
+        gw, sock = start_gateway(gatewayd, workdir, "flood", conf.format(extra=""))
+        procs.append(gw)
+        flood = bench_flood(sock, args.victim_requests, args.flood_seconds)
+        gw.terminate()
+        gw.wait()
+        if args.only_flood:
+            print_flood(flood, args.victim_requests)
+            return 0
+
         gw, sock = start_gateway(gatewayd, workdir, "fair", conf.format(extra="MaxConcurrent=8\nPerUserConcurrent=8"))
         procs.append(gw)
 
@@ -239,6 +290,7 @@ def main():
     print(f"{'  Jain index while all wait':<34}{rr[0]:>12.3f}{fifo[0]:>12.3f}")
     print(f"{'  done per user (40/20/8/8 sent)':<34}{'/'.join(map(str, rr[1])):>12}{'/'.join(map(str, fifo[1])):>12}")
     print(f"{'  light users median wait (ms)':<34}{rr[2]:>12.0f}{fifo[2]:>12.0f}")
+    print_flood(flood, args.victim_requests)
 
 
 if __name__ == "__main__":
