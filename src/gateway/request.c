@@ -327,9 +327,11 @@ static enum MHD_Result request_begin(Request *r) {
                 return reject(r, 404, "invalid_request_error", "model_not_found", message);
         }
         k = scheduler_enqueue(r->manager->scheduler, &r->job, r->identity->uid, r->identity->session);
-        if (k == -EBUSY) {
-                if (asprintf(&message, "Too many requests: %u of yours are waiting already (MaxQueuedPerUser=).",
-                             c->max_queued_per_user) < 0)
+        if (k == -EBUSY || k == -EXFULL) {
+                if (asprintf(&message, "Too many requests: %u of %s are waiting already (%s).",
+                             k == -EBUSY ? c->max_queued_per_user : c->max_queued_per_session,
+                             k == -EBUSY ? "yours" : "this session's",
+                             k == -EBUSY ? "MaxQueuedPerUser=" : "MaxQueuedPerSession=") < 0)
                         return MHD_NO;
                 return reject(r, 429, "rate_limit_exceeded", "rate_limit_exceeded", message);
         }
