@@ -112,7 +112,9 @@ static void on_closed(void *userdata, struct MHD_Connection *connection, void *c
 }
 
 static Client *connection_client(struct MHD_Connection *c) {
-        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        const union MHD_ConnectionInfo *info;
+
+        info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
         return info ? info->socket_context : NULL;
 }

@@ -131,8 +131,8 @@ static void pause_accepting(HttpServer *s) {
         int r;
 
         if (!s->accept_pause)
-                r = sd_event_add_time_relative(s->event, &s->accept_pause, CLOCK_MONOTONIC, HTTP_ACCEPT_PAUSE_USEC,
-                                               0, on_accept_pause, s);
+                r = sd_event_add_time_relative(s->event, &s->accept_pause, CLOCK_MONOTONIC,
+                                               HTTP_ACCEPT_PAUSE_USEC, 0, on_accept_pause, s);
         else {
                 r = sd_event_source_set_time_relative(s->accept_pause, HTTP_ACCEPT_PAUSE_USEC);
                 if (r >= 0)

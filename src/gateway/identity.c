@@ -201,7 +201,8 @@ static int identify_process(PeerIdentity *p, int *ret_pidfd) {
                 return r;
         /* Session processes run as the owner or as a project's dynamic user; anything else in
          * there is not what the controller started, and is treated as outside any session. */
-        if (r > 0 && owner != p->peer_uid && (p->peer_uid < DYNAMIC_UID_MIN || p->peer_uid > DYNAMIC_UID_MAX))
+        if (r > 0 && owner != p->peer_uid &&
+            (p->peer_uid < DYNAMIC_UID_MIN || p->peer_uid > DYNAMIC_UID_MAX))
                 p->session = mfree(p->session);
         else if (r > 0)
                 p->uid = owner;

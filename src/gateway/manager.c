@@ -169,7 +169,8 @@ static int manager_load(Manager *m, bool reload) {
         if (r < 0)
                 return log_error_errno(r, "Failed to apply the configuration: %m");
         log_info("Configuration loaded: %zu upstream(s), MaxConcurrent=%u, PerUserConcurrent=%u, "
-                 "MaxQueuedPerUser=%u, MaxConnections=%u, MaxConnectionsPerUser=%u, MaxConnectionsPerSession=%u%s.",
+                 "MaxQueuedPerUser=%u, MaxConnections=%u, MaxConnectionsPerUser=%u, "
+                 "MaxConnectionsPerSession=%u%s.",
                  c->n_upstreams, c->max_concurrent, c->per_user_concurrent, c->max_queued_per_user,
                  c->max_connections, c->max_connections_per_user, c->max_connections_per_session,
                  m->fifo ? ", FIFO scheduling (debug)" : "");

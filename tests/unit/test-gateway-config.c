@@ -66,7 +66,8 @@ static void test_connection_limits(void **state) {
         config_diagnostics_done(&d);
 
         /* One user may never hold every connection. */
-        assert_int_equal(parse("[Gateway]\nMaxConnections=100\nMaxConnectionsPerUser=100\n", &c, &d), -EINVAL);
+        assert_int_equal(parse("[Gateway]\nMaxConnections=100\nMaxConnectionsPerUser=100\n", &c, &d),
+                         -EINVAL);
         assert_non_null(strstr(d.error, "MaxConnectionsPerUser="));
         config_diagnostics_done(&d);
         assert_int_equal(parse("[Gateway]\nMaxConnections=100000\n", &c, &d), -EINVAL);

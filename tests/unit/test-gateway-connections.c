@@ -78,7 +78,8 @@ static void test_flood_leaves_room(void **state) {
         unsigned admitted = 0;
 
         for (size_t i = 0; i < 1100; i++)
-                admitted += connection_table_admit(t, ALICE, i % 2 ? NULL : "s1", &flood[i]) == CONNECTION_ADMITTED;
+                admitted += connection_table_admit(t, ALICE, i % 2 ? NULL : "s1", &flood[i]) ==
+                            CONNECTION_ADMITTED;
         assert_int_equal(admitted, 64 + 4);
         assert_int_equal(t->n_total, 68);
         assert_int_equal(connection_table_admit(t, BOB, "b1", &b), CONNECTION_ADMITTED);
