@@ -556,11 +556,12 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
         return r;
 }
 
-/* Taken out of @system-service. Denied calls fail with EPERM like any unprivileged attempt instead
- * of killing the process. Not here because @system-service has none of them already: bpf,
- * perf_event_open, ptrace, pidfd_getfd, open_by_handle_at, fanotify_init, the mount API (fsopen,
- * fsmount, open_tree, move_mount) and chroot/pivot_root; unshare and setns are left to
- * RestrictNamespaces=. */
+/* Taken out of @system-service; they fail with EPERM like any unprivileged attempt. Not listed
+ * because @system-service never allowed them: bpf, perf_event_open, ptrace, pidfd_getfd,
+ * open_by_handle_at, fanotify_init, the mount API (fsopen, fsmount, open_tree, move_mount), chroot
+ * and pivot_root; unshare and setns are RestrictNamespaces=' job. process_vm_readv/writev and
+ * kcmp stay: PrivateUsers= gives the session a user namespace of its own, and the kernel's ptrace
+ * check then refuses every process outside the session, the owner's own included. */
 static const char *const denied_syscalls[] = {
         /* Of @privileged, @system-service holds capset, @chown and the set*id calls. Only capset
          * goes: make and glibc's seteuid() call setresuid(), tar and cp -p call chown(), and

@@ -4,7 +4,11 @@
  * makes sockets without socket(), past RestrictAddressFamilies=) for AF_NETLINK and AF_VSOCK, plain
  * socket() for the same families, userfaultfd, the keyring calls, pidfd_getfd, perf_event_open and
  * fanotify_init. The test builds it in the bed and runs it inside a session and, as a positive
- * control, as the same user outside. Raw system calls only: no liburing in the bed. */
+ * control, as the same user outside. Raw system calls only: no liburing in the bed.
+ *
+ * "fd-backdoors hold" prints its PID and the address of a secret and sleeps; "fd-backdoors PID ADDRESS"
+ * then also tries to read that secret with process_vm_readv(), from outside a session of the same
+ * user into it. */
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,7 +20,9 @@
 #include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef AF_VSOCK
@@ -91,10 +97,30 @@ static void try_perf_event_open(void) {
         report("perf_event_open", neg_errno(syscall(__NR_perf_event_open, &a, 0, -1, -1, 0)));
 }
 
-int main(void) {
+static char secret[] = "om-process-secret";
+
+/* Reads the other process's secret: the same-user ptrace check, across the session boundary. */
+static void try_process_vm_readv(const char *pid, const char *address) {
+        char buf[sizeof(secret)] = {};
+        struct iovec local = { buf, sizeof(buf) - 1 };
+        struct iovec remote = { (void *) strtoul(address, NULL, 16), sizeof(buf) - 1 };
+        long r = neg_errno(syscall(__NR_process_vm_readv, atoi(pid), &local, 1, &remote, 1, 0));
+
+        if (r > 0)
+                printf("process_vm_readv: ok (read \"%s\")\n", buf);
+        else
+                report("process_vm_readv", r);
+}
+
+int main(int argc, char *argv[]) {
         int pidfd;
 
         setvbuf(stdout, NULL, _IOLBF, 0);
+        if (argc == 2 && strcmp(argv[1], "hold") == 0) {
+                printf("%d %p\n", getpid(), (void *) secret);
+                pause();
+                return 0;
+        }
         report("io_uring_setup", neg_errno(syscall(__NR_io_uring_setup, 1, &(struct io_uring_params) {})));
         report("io_uring socket AF_NETLINK", uring_socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG));
         report("io_uring socket AF_VSOCK", uring_socket(AF_VSOCK, SOCK_STREAM, 0));
@@ -108,5 +134,7 @@ int main(void) {
         report("pidfd_getfd", pidfd < 0 ? pidfd : neg_errno(syscall(__NR_pidfd_getfd, pidfd, 1, 0)));
         try_perf_event_open();
         report("fanotify_init", neg_errno(fanotify_init(FAN_CLASS_NOTIF|FAN_REPORT_FID, 0)));
+        if (argc == 3)
+                try_process_vm_readv(argv[1], argv[2]);
         return 0;
 }
