@@ -393,22 +393,76 @@ static int build_identity(const SessionPolicy *p, UnitProperties *u) {
         return r;
 }
 
-/* Paths that lead back to the host's control planes: a session that reaches PID 1, the system bus
- * or the controller can start an unconfined unit. The '-' prefix lets a unit start on a host where
- * a path does not exist. Hiding all of /run/systemd is not possible (units then fail with
- * 226/NAMESPACE), and the journal sockets there must stay so that sessions can log. */
-static const char *const inaccessible_paths[] = {
-        "-/run/dbus/system_bus_socket",
-        "-/var/run/dbus",                       /* a real directory where /var/run is no symlink */
-        "-/run/systemd/private",                /* PID 1's private bus, which skips polkit */
-        "-/run/systemd/transient",              /* unit files of every transient unit */
-        "-/run/openmono/io.openmono.Manager",   /* the controller */
-        "-/run/openmono/credentials",           /* staged secrets of every session */
-        "-/var/lib/openmono",                   /* the controller's state and secret store */
-        "-/run/docker.sock",                    /* root-equivalent for members of group docker */
-        "-/var/run/docker.sock",
+/* /run is an allow list. Host sockets live there (libvirt, podman, containerd, PostgreSQL, userdb,
+ * the system bus, PID 1's private bus...), many of them root-equivalent for groups that the owner
+ * and so the session belong to, and new ones appear with every package; a deny list is always one
+ * behind. A session gets an empty tmpfs at /run and, bound read-only on top, only what follows.
+ *
+ * What systemd 252 itself needs there, found in its src/core/namespace.c and tried on 252:
+ * - It builds the namespace under /run/systemd/unit-root and takes the nodes it over-mounts for
+ *   InaccessiblePaths= and ProtectKernelLogs= from the host's /run/systemd/inaccessible/, so a
+ *   tmpfs on the session's /run does not take them away from it.
+ * - It binds the unit's propagation directory at /run/systemd/incoming (root-only, for later
+ *   `systemctl bind`) and fails the unit with 226/NAMESPACE ("... is masked by ...") when an
+ *   InaccessiblePaths= entry covers it; that is why hiding /run/systemd fails. Its own mount
+ *   lands on top of our tmpfs, as do /run/credentials (a tmpfs holding only the unit's own
+ *   $CREDENTIALS_DIRECTORY) and the empty /run/user of ProtectHome=.
+ * - Type=exec needs no /run/systemd/notify, and stdout/stderr are connected to the journal before
+ *   the namespace is set up. The journal sockets are for programs that log themselves (syslog(3),
+ *   sd_journal_print(3), logger, systemd-cat); /dev/log of PrivateDevices= points at dev-log.
+ * /var/run is a symlink to /run on every host systemd supports (252 taints itself "var-run-bad"
+ * otherwise), so it shows the same. '-': a path missing on the host is skipped. */
+static const char *const run_visible_paths[] = {
+        "/run/systemd/journal/socket",
+        "/run/systemd/journal/stdout",
+        "/run/systemd/journal/dev-log",
+        /* Where /etc/resolv.conf points on hosts with systemd-resolved, resolvconf or
+         * NetworkManager: files only, so intranet sessions keep their DNS servers. resolved's
+         * varlink socket is not among them: it would resolve names, an exfiltration channel, for
+         * sessions without a network. */
+        "/run/systemd/resolve/stub-resolv.conf",
+        "/run/systemd/resolve/resolv.conf",
+        "/run/resolvconf/resolv.conf",
+        "/run/NetworkManager/resolv.conf",
+        "/run/NetworkManager/no-stub-resolv.conf",
         NULL,
 };
+
+/* Places outside /run where root-equivalent sockets live, and the controller's own state. */
+static const char *const inaccessible_paths[] = {
+        "-/var/lib/openmono",                   /* the controller's state and secret store */
+        "-/var/lib/incus",                      /* unix.socket: root-equivalent for group incus-admin */
+        "-/var/lib/lxd",                        /* the same for group lxd */
+        "-/var/snap",                           /* snaps' sockets: lxd, microk8s, docker... */
+        "-/var/lib/snapd",
+        "-/var/lib/docker",
+        "-/var/lib/containerd",
+        "-/var/lib/kubelet",                    /* pod-resources and device-plugin sockets */
+        "-/var/lib/libvirt",
+        NULL,
+};
+
+static int add_run_allow_list(const SessionPolicy *p, UnitProperties *u) {
+        int r;
+
+        r = unit_properties_add_tmpfs(u, "TemporaryFileSystem", "/run", "mode=0755,nosuid,nodev,noexec");
+        for (const char *const *b = run_visible_paths; r >= 0 && *b; b++)
+                r = unit_properties_add_bind_path(u, "BindReadOnlyPaths", *b, *b, true);
+        /* The model is reached only through this socket; a path socket works even without a
+         * network. '-': a gateway that is not installed must not keep sessions from starting.
+         * The bind pins the socket's inode, which stays the same as long as openmono-gatewayd.socket
+         * owns it, across restarts of the gateway itself. */
+        if (r >= 0 && p->inference_socket)
+                r = unit_properties_add_bind_path(u, "BindReadOnlyPaths", p->inference_socket,
+                                                  p->inference_socket, true);
+        /* A dynamic user has no passwd entry: its name comes from PID 1 through nss-systemd. That
+         * socket answers user and group lookups only (its other method is for systemd-oomd's UID). */
+        if (r >= 0 && p->identity == SESSION_IDENTITY_DYNAMIC)
+                r = unit_properties_add_bind_path(u, "BindReadOnlyPaths",
+                                                  "/run/systemd/userdb/io.systemd.DynamicUser",
+                                                  "/run/systemd/userdb/io.systemd.DynamicUser", true);
+        return r;
+}
 
 static int build_filesystem(const SessionPolicy *p, UnitProperties *u) {
         /* PrivateIPC: SysV IPC of the owner's other processes stays out of reach. */
@@ -429,17 +483,16 @@ static int build_filesystem(const SessionPolicy *p, UnitProperties *u) {
                 r = unit_properties_add_string(u, "ProtectProc", "invisible");
         if (r >= 0)
                 r = unit_properties_add_string(u, "ProcSubset", "pid");
+        /* PrivateDevices= binds the host's /dev/shm into its private /dev: POSIX shared memory of
+         * every user (world-writable segments, too) would stay in reach. */
+        if (r >= 0)
+                r = unit_properties_add_tmpfs(u, "TemporaryFileSystem", "/dev/shm", "mode=1777,nosuid,nodev");
         if (r >= 0)
                 r = unit_properties_add_bind_path(u, "BindPaths", workspace, SESSION_WORKSPACE_DIR, false);
         if (r >= 0 && p->storage)
                 r = unit_properties_add_bind_path(u, "BindPaths", p->storage, SESSION_STORAGE_DIR, false);
-        /* The model is reached only through this socket; a path socket works even without a
-         * network. '-': a gateway that is not installed must not keep sessions from starting.
-         * The bind pins the socket's inode, which stays the same as long as openmono-gatewayd.socket
-         * owns it, across restarts of the gateway itself. */
-        if (r >= 0 && p->inference_socket)
-                r = unit_properties_add_bind_path(u, "BindReadOnlyPaths", p->inference_socket,
-                                                  p->inference_socket, true);
+        if (r >= 0)
+                r = add_run_allow_list(p, u);
         if (r >= 0)
                 r = unit_properties_add_strv(u, "InaccessiblePaths", (char **) inaccessible_paths);
         if (r >= 0)
@@ -503,6 +556,33 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
         return r;
 }
 
+/* Taken out of @system-service; they fail with EPERM like any unprivileged attempt. Not listed
+ * because @system-service never allowed them: bpf, perf_event_open, ptrace, pidfd_getfd,
+ * open_by_handle_at, fanotify_init, the mount API (fsopen, fsmount, open_tree, move_mount), chroot
+ * and pivot_root; unshare and setns are RestrictNamespaces=' job. process_vm_readv/writev and
+ * kcmp stay: PrivateUsers= gives the session a user namespace of its own, and the kernel's ptrace
+ * check then refuses every process outside the session, the owner's own included. */
+static const char *const denied_syscalls[] = {
+        /* Of @privileged, @system-service holds capset, @chown and the set*id calls. Only capset
+         * goes: make and glibc's seteuid() call setresuid(), tar and cp -p call chown(), and
+         * without capabilities (empty bounding set, NoNewPrivileges=) these can only switch
+         * between IDs the process already has or give files to the owner's own groups. */
+        "capset",
+        /* Scheduling and rlimit calls: glibc raises limits with prlimit64(), which stays. */
+        "@resources",
+        /* io_uring creates sockets and files itself (IORING_OP_SOCKET, IORING_OP_OPENAT) without
+         * the socket() that RestrictAddressFamilies= filters: AF_NETLINK and AF_VSOCK sockets in a
+         * session otherwise. Builds use read()/write() and epoll. */
+        "io_uring_setup", "io_uring_enter", "io_uring_register",
+        /* A favourite of kernel exploits for stretching race windows; only CRIU-style tools and a
+         * few garbage collectors use it. */
+        "userfaultfd",
+        /* Kernel keyrings are per-user kernel state, not per session; builds do not use them and
+         * KeyringMode=private already gives the session an empty session keyring. */
+        "@keyring",
+        NULL,
+};
+
 static int build_privileges(const SessionPolicy *p, UnitProperties *u) {
         static const char *const switches[] = {
                 "NoNewPrivileges", "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
@@ -510,11 +590,6 @@ static int build_privileges(const SessionPolicy *p, UnitProperties *u) {
                 "RestrictSUIDSGID", "RestrictRealtime", "RemoveIPC", NULL,
         };
         static char *const service[] = { (char *) "@system-service", NULL };
-        /* @system-service still holds chown, setuid and capset (@privileged) and scheduling and
-         * rlimit calls (@resources). Neither is needed to build or test code: glibc raises limits
-         * with prlimit64(), which stays allowed, and denied calls fail with EPERM like any
-         * unprivileged attempt instead of killing the process. */
-        static char *const denied[] = { (char *) "@privileged", (char *) "@resources", NULL };
         static char *const native[] = { (char *) "native", NULL };
         int r;
 
@@ -535,7 +610,7 @@ static int build_privileges(const SessionPolicy *p, UnitProperties *u) {
         if (r >= 0)
                 r = unit_properties_add_name_list(u, "SystemCallFilter", true, service);
         if (r >= 0)
-                r = unit_properties_add_name_list(u, "SystemCallFilter", false, denied);
+                r = unit_properties_add_name_list(u, "SystemCallFilter", false, (char **) denied_syscalls);
         if (r >= 0)
                 r = unit_properties_add_strv(u, "SystemCallArchitectures", native);
         if (r >= 0)

@@ -28,6 +28,7 @@ static const char *const unit_property_type_table[_UNIT_PROPERTY_TYPE_MAX] = {
         [UNIT_PROPERTY_CREDENTIALS] = "credentials",
         [UNIT_PROPERTY_EXEC] = "exec",
         [UNIT_PROPERTY_FD] = "fd",
+        [UNIT_PROPERTY_TMPFS] = "tmpfs",
 };
 
 static const char *const unit_property_signature_table[_UNIT_PROPERTY_TYPE_MAX] = {
@@ -43,6 +44,7 @@ static const char *const unit_property_signature_table[_UNIT_PROPERTY_TYPE_MAX] 
         [UNIT_PROPERTY_CREDENTIALS] = "a(ss)",
         [UNIT_PROPERTY_EXEC] = "a(sasb)",
         [UNIT_PROPERTY_FD] = "h",
+        [UNIT_PROPERTY_TMPFS] = "a(ss)",
 };
 
 const char *unit_property_type_to_string(UnitPropertyType t) {
@@ -98,6 +100,13 @@ static void unit_property_done(UnitProperty *p) {
                 break;
         case UNIT_PROPERTY_FD:
                 safe_close(p->fd);
+                break;
+        case UNIT_PROPERTY_TMPFS:
+                for (size_t i = 0; i < p->tmpfs.n_items; i++) {
+                        free(p->tmpfs.items[i].path);
+                        free(p->tmpfs.items[i].options);
+                }
+                free(p->tmpfs.items);
                 break;
         default:
                 break;
@@ -307,6 +316,28 @@ int unit_properties_add_credential(UnitProperties *props, const char *name,
         return 0;
 }
 
+int unit_properties_add_tmpfs(UnitProperties *props, const char *name, const char *path, const char *options) {
+        UnitProperty *p = unit_properties_extend(props, name, UNIT_PROPERTY_TMPFS);
+        UnitTmpfs *items;
+        char *t, *o;
+
+        if (!p)
+                return -ENOMEM;
+        items = reallocarray(p->tmpfs.items, p->tmpfs.n_items + 1, sizeof(UnitTmpfs));
+        if (!items)
+                return -ENOMEM;
+        p->tmpfs.items = items;
+        t = strdup(path);
+        o = strdup(options);
+        if (!t || !o) {
+                free(t);
+                free(o);
+                return -ENOMEM;
+        }
+        items[p->tmpfs.n_items++] = (UnitTmpfs) { .path = t, .options = o };
+        return 0;
+}
+
 int unit_properties_add_exec(UnitProperties *props, const char *name, char *const *argv) {
         UnitProperty *p;
 
@@ -484,6 +515,23 @@ static int append_credentials(sd_bus_message *m, const UnitProperty *p) {
         return close_containers(m, 3);
 }
 
+static int append_tmpfs(sd_bus_message *m, const UnitProperty *p) {
+        int r;
+
+        r = open_property(m, p->name, "a(ss)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "(ss)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->tmpfs.n_items; i++) {
+                r = sd_bus_message_append(m, "(ss)", p->tmpfs.items[i].path, p->tmpfs.items[i].options);
+                if (r < 0)
+                        return r;
+        }
+        return close_containers(m, 3);
+}
+
 static int append_exec(sd_bus_message *m, const UnitProperty *p) {
         int r;
 
@@ -522,6 +570,8 @@ static int unit_property_append(sd_bus_message *m, const UnitProperty *p) {
                 return append_credentials(m, p);
         case UNIT_PROPERTY_EXEC:
                 return append_exec(m, p);
+        case UNIT_PROPERTY_TMPFS:
+                return append_tmpfs(m, p);
         default:
                 return append_basic(m, p);
         }
@@ -759,6 +809,26 @@ static int render_credentials(const UnitProperty *p, char ***args) {
         return 0;
 }
 
+/* "PATH:OPTIONS", one assignment each. The parser splits at the first ':' and takes the rest as
+ * options, so only the path must be free of ':'; anything that would need quoting is refused. */
+static int render_tmpfs(const UnitProperty *p, char ***args) {
+        for (size_t i = 0; i < p->tmpfs.n_items; i++) {
+                const UnitTmpfs *t = &p->tmpfs.items[i];
+                _cleanup_free_ char *v = NULL;
+                int r;
+
+                if (strpbrk(t->path, ": \"'\\") || strpbrk(t->options, " \"'\\") ||
+                    string_has_cc(t->path) || string_has_cc(t->options))
+                        return -EINVAL;
+                if (asprintf(&v, "%s%s%s", t->path, isempty(t->options) ? "" : ":", t->options) < 0)
+                        return -ENOMEM;
+                r = push_assignment(args, p->name, v);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* systemd-run turns its trailing arguments into ExecStart=, with argv[0] as the path and failures
  * not ignored; anything else has no systemd-run spelling. */
 static int render_exec(const UnitProperty *p, char ***command) {
@@ -791,6 +861,8 @@ static int render_property(const UnitProperty *p, char ***args) {
                 return render_ip_addresses(p, args);
         case UNIT_PROPERTY_CREDENTIALS:
                 return render_credentials(p, args);
+        case UNIT_PROPERTY_TMPFS:
+                return render_tmpfs(p, args);
         default:
                 return render_scalar(p, args);
         }

@@ -26,6 +26,7 @@ typedef enum UnitPropertyType {
         UNIT_PROPERTY_CREDENTIALS,      /* a(ss): name, path */
         UNIT_PROPERTY_EXEC,             /* a(sasb): path, argv, ignore failure */
         UNIT_PROPERTY_FD,               /* h */
+        UNIT_PROPERTY_TMPFS,            /* a(ss): mount point, mount options */
         _UNIT_PROPERTY_TYPE_MAX,
         _UNIT_PROPERTY_TYPE_INVALID = -EINVAL,
 } UnitPropertyType;
@@ -47,6 +48,11 @@ typedef struct UnitCredential {
         char *name;
         char *path;
 } UnitCredential;
+
+typedef struct UnitTmpfs {
+        char *path;
+        char *options;                  /* tmpfs options as mount(8) takes them, e.g. "mode=0755,nodev" */
+} UnitTmpfs;
 
 typedef struct UnitProperty {
         char *name;
@@ -80,6 +86,10 @@ typedef struct UnitProperty {
                         bool ignore_failure;
                 } exec;
                 int fd;                 /* owned */
+                struct {
+                        UnitTmpfs *items;
+                        size_t n_items;
+                } tmpfs;
         };
 } UnitProperty;
 
@@ -105,7 +115,7 @@ const UnitProperty *unit_properties_find(const UnitProperties *props, const char
 size_t unit_properties_count(const UnitProperties *props, const char *name);
 
 /* The add functions copy their arguments and return 0 or -ENOMEM (-EBADF for a bad fd). Each call
- * adds a new property, except the list types (bind paths, IP addresses, credentials), which
+ * adds a new property, except the list types (bind paths, IP addresses, credentials, tmpfs), which
  * extend the last property of the same name and type if there is one. */
 int unit_properties_add_string(UnitProperties *props, const char *name, const char *value);
 int unit_properties_add_boolean(UnitProperties *props, const char *name, bool value);
@@ -120,6 +130,7 @@ int unit_properties_add_ip_address(UnitProperties *props, const char *name,
                                    int family, const uint8_t *address, unsigned prefixlen);
 int unit_properties_add_credential(UnitProperties *props, const char *name,
                                    const char *credential, const char *path);
+int unit_properties_add_tmpfs(UnitProperties *props, const char *name, const char *path, const char *options);
 int unit_properties_add_exec(UnitProperties *props, const char *name, char *const *argv);
 /* Adds a duplicate of fd (the caller keeps its own). */
 int unit_properties_add_fd(UnitProperties *props, const char *name, int fd);

@@ -96,12 +96,22 @@ static void test_run_args_session(void **state) {
                 "PrivateIPC=yes",
                 "ProtectProc=invisible",
                 "ProcSubset=pid",
+                "TemporaryFileSystem=/dev/shm:mode=1777,nosuid,nodev",
+                "TemporaryFileSystem=/run:mode=0755,nosuid,nodev,noexec",
                 "BindPaths=/home/alice/src/app:/workspace:rbind",
                 "BindPaths=/srv/openmono-storage/alice:/storage:rbind",
+                "BindReadOnlyPaths=-/run/systemd/journal/socket:/run/systemd/journal/socket:rbind",
+                "BindReadOnlyPaths=-/run/systemd/journal/stdout:/run/systemd/journal/stdout:rbind",
+                "BindReadOnlyPaths=-/run/systemd/journal/dev-log:/run/systemd/journal/dev-log:rbind",
+                "BindReadOnlyPaths=-/run/systemd/resolve/stub-resolv.conf:/run/systemd/resolve/stub-resolv.conf:rbind",
+                "BindReadOnlyPaths=-/run/systemd/resolve/resolv.conf:/run/systemd/resolve/resolv.conf:rbind",
+                "BindReadOnlyPaths=-/run/resolvconf/resolv.conf:/run/resolvconf/resolv.conf:rbind",
+                "BindReadOnlyPaths=-/run/NetworkManager/resolv.conf:/run/NetworkManager/resolv.conf:rbind",
+                "BindReadOnlyPaths=-/run/NetworkManager/no-stub-resolv.conf:"
+                "/run/NetworkManager/no-stub-resolv.conf:rbind",
                 "BindReadOnlyPaths=-/run/openmono/inference.sock:/run/openmono/inference.sock:rbind",
-                "InaccessiblePaths=-/run/dbus/system_bus_socket -/var/run/dbus -/run/systemd/private "
-                "-/run/systemd/transient -/run/openmono/io.openmono.Manager -/run/openmono/credentials "
-                "-/var/lib/openmono -/run/docker.sock -/var/run/docker.sock",
+                "InaccessiblePaths=-/var/lib/openmono -/var/lib/incus -/var/lib/lxd -/var/snap -/var/lib/snapd "
+                "-/var/lib/docker -/var/lib/containerd -/var/lib/kubelet -/var/lib/libvirt",
                 "WorkingDirectory=/workspace",
                 "UMask=0022",
                 "IPAddressDeny=0.0.0.0/0",
@@ -128,7 +138,8 @@ static void test_run_args_session(void **state) {
                 "AmbientCapabilities=",
                 "RestrictNamespaces=yes",
                 "SystemCallFilter=@system-service",
-                "SystemCallFilter=~@privileged @resources",
+                "SystemCallFilter=~capset @resources io_uring_setup io_uring_enter io_uring_register "
+                "userfaultfd @keyring",
                 "SystemCallArchitectures=native",
                 "SystemCallErrorNumber=EPERM",
                 "KeyringMode=private",
@@ -168,6 +179,8 @@ static void test_run_args_none_dynamic(void **state) {
         assert_true(strv_contains(a, "StateDirectory=openmono-workspaces/app"));
         assert_true(strv_contains(a, "BindPaths=/var/lib/private/openmono-workspaces/app:/workspace:rbind"));
         assert_true(strv_contains(a, "PrivateNetwork=yes"));
+        assert_true(strv_contains(a, "BindReadOnlyPaths=-/run/systemd/userdb/io.systemd.DynamicUser:"
+                                     "/run/systemd/userdb/io.systemd.DynamicUser:rbind"));
         assert_true(strv_contains(a, "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"));
         assert_false(strv_contains(a, "Group=1000"));
         STRV_FOREACH(s, a) {
@@ -278,6 +291,13 @@ static int add_colon_credential(UnitProperties *u) {
         return unit_properties_add_credential(u, "LoadCredential", "a:b", "/run/x");
 }
 
+static int add_colon_tmpfs(UnitProperties *u) {
+        return unit_properties_add_tmpfs(u, "TemporaryFileSystem", "/a:b", "mode=0755");
+}
+static int add_spaced_tmpfs(UnitProperties *u) {
+        return unit_properties_add_tmpfs(u, "TemporaryFileSystem", "/run", "mode=0755, ro");
+}
+
 static void test_run_args_refused(void **state) {
         assert_unrenderable(add_newline);
         assert_unrenderable(add_spaced_name);
@@ -288,6 +308,8 @@ static void test_run_args_refused(void **state) {
         assert_unrenderable(add_two_commands);
         assert_unrenderable(add_other_fd);
         assert_unrenderable(add_colon_credential);
+        assert_unrenderable(add_colon_tmpfs);
+        assert_unrenderable(add_spaced_tmpfs);
 }
 
 /* Two ends of a socketpair: a client and an anonymous server, authenticated with each other. */
@@ -389,6 +411,17 @@ static void read_exec_and_credentials(sd_bus_message *m, const UnitProperty *p) 
         const char *a, *b;
         int ignore;
 
+        if (p->type == UNIT_PROPERTY_TMPFS) {
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', "(ss)"), 1);
+                for (size_t i = 0; i < p->tmpfs.n_items; i++) {
+                        assert_int_equal(sd_bus_message_read(m, "(ss)", &a, &b), 1);
+                        assert_string_equal(a, p->tmpfs.items[i].path);
+                        assert_string_equal(b, p->tmpfs.items[i].options);
+                }
+                assert_true(sd_bus_message_exit_container(m) >= 0);
+                return;
+        }
+
         if (p->type == UNIT_PROPERTY_CREDENTIALS) {
                 assert_int_equal(sd_bus_message_enter_container(m, 'a', "(ss)"), 1);
                 for (size_t i = 0; i < p->credentials.n_items; i++) {
@@ -452,6 +485,7 @@ static void read_property(sd_bus_message *m, const UnitProperty *p) {
                 break;
         case UNIT_PROPERTY_CREDENTIALS:
         case UNIT_PROPERTY_EXEC:
+        case UNIT_PROPERTY_TMPFS:
                 read_exec_and_credentials(m, p);
                 break;
         default:
