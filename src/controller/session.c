@@ -10,6 +10,7 @@
 #include "fs-util.h"
 #include "log.h"
 #include "manager.h"
+#include "openmono-errors.h"
 #include "secret-store.h"
 #include "session.h"
 #include "unit-props.h"
@@ -74,6 +75,11 @@ static void session_state_file(Session *s, char *buf, size_t n) {
 Session *session_free(Session *s) {
         if (!s)
                 return NULL;
+        s->start_slot = sd_bus_slot_unref(s->start_slot);
+        if (s->start_link && varlink_has_pending_call(s->start_link))
+                (void) varlink_errorf(s->start_link, VARLINK_ERROR_DISCONNECTED,
+                                      "The controller stopped before systemd answered for session %s.", s->id);
+        s->start_link = varlink_unref(s->start_link);
         for (size_t i = 0; i < s->n_watchers; i++) {
                 if (varlink_has_pending_call(s->watchers[i]))
                         (void) varlink_errorf(s->watchers[i], VARLINK_ERROR_DISCONNECTED,
@@ -229,7 +235,11 @@ static void session_update(Session *s) {
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        session_update(userdata);
+        Session *s = userdata;
+
+        /* Until systemd has answered the start, the answer decides; it catches up then. */
+        if (!s->start_slot)
+                session_update(s);
         return 0;
 }
 
@@ -292,13 +302,45 @@ static int append_start_call(Session *s, sd_bus *bus, const UnitProperties *prop
         return 0;
 }
 
-int session_start(Session *s, const SessionPolicy *policy) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+/* systemd answered StartTransientUnit: the caller hears first, then the session catches up with
+ * what the unit did meanwhile, or is forgotten if it never started. */
+static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(varlink_unrefp) Varlink *link = NULL;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Session *s = userdata;
+        int r = 0;
+
+        s->start_slot = sd_bus_slot_unref(s->start_slot);
+        link = steal_ptr(s->start_link);
+        if (e) {
+                r = -sd_bus_message_get_errno(reply) ?: -EIO;
+                log_debug("StartTransientUnit(%s) failed: %s", s->unit, e->message);
+                s->state = SESSION_FAILED;
+                (void) secret_unstage(s->manager->runtime_dir, s->id);
+                manager_audit_session(s->manager, s);
+        } else {
+                s->referenced = true;
+                s->state = SESSION_STARTING;
+                (void) session_save(s);
+                manager_audit_session(s->manager, s);
+        }
+        if (s->start_done && link)
+                s->start_done(s, link, r, e ? e->message : NULL);
+        if (r < 0)
+                session_free(s);
+        else
+                session_update(s);
+        return 0;
+}
+
+int session_start(Session *s, const SessionPolicy *policy, Varlink *link, SessionStartDone done) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(unit_properties_freep) UnitProperties *props = NULL;
         sd_bus *bus;
         int r;
 
+        if (s->start_slot)
+                return -EBUSY;
         r = session_policy_to_unit_properties(policy, &props);
         if (r < 0)
                 return r;
@@ -312,29 +354,55 @@ int session_start(Session *s, const SessionPolicy *policy) {
         r = append_start_call(s, bus, props, &m);
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, 0, &error, &reply);
-        if (r < 0) {
-                log_debug("StartTransientUnit(%s) failed: %s", s->unit, error.message);
+        /* Not sd_bus_call(): systemd may take its time (a daemon-reload, many starts at once),
+         * and the controller's one thread serves everybody else meanwhile. */
+        r = sd_bus_call_async(bus, &s->start_slot, m, on_start_reply, s, 0);
+        if (r < 0)
                 return r;
-        }
-        s->referenced = true;
         s->state = SESSION_STARTING;
+        s->start_link = varlink_ref(link);
+        s->start_done = done;
         return 0;
 }
 
-int session_stop(Session *s) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+static int on_stop_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Varlink *link = userdata;
+
+        if (!link)
+                return 0;
+        if (e)
+                (void) varlink_errorf(link, OM_ERROR_SYSTEMD_UNAVAILABLE, "systemd did not stop the session: %s",
+                                      e->message);
+        else
+                (void) varlink_reply(link, NULL);
+        return 0;
+}
+
+static void unref_link(void *userdata) {
+        varlink_unref(userdata);
+}
+
+int session_stop(Session *s, Varlink *link) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         sd_bus *bus;
         int r;
 
         r = manager_get_bus(s->manager, &bus);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &error, NULL,
-                               "ss", s->unit, "replace");
+        r = sd_bus_call_method_async(bus, &slot, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit",
+                                     on_stop_reply, link, "ss", s->unit, "replace");
         if (r < 0)
-                log_debug("StopUnit(%s) failed: %s", s->unit, error.message);
-        return r;
+                return r;
+        /* The bus owns the pending call; the link it answers lives as long as it does. */
+        if (link) {
+                r = sd_bus_slot_set_destroy_callback(slot, unref_link);
+                if (r < 0)
+                        return r;
+                varlink_ref(link);
+        }
+        return sd_bus_slot_set_floating(slot, 1);
 }
 
 /* Adds what systemd accounts for the unit; missing values (no IP accounting yet, controller
