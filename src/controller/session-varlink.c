@@ -408,6 +408,8 @@ static int apply_template(Varlink *l, const Project *proj, SessionPolicy *p, Tem
         if (!proj || !proj->template)
                 return 1;
         r = template_load(proj->template, /* root= */ NULL, &t, &diag);
+        STRV_FOREACH(w, diag.warnings)
+                log_warning("%s", *w);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -463,6 +465,8 @@ static int load_project(Manager *m, Varlink *l, const StartRequest *req, uid_t u
         if (!req->project)
                 return 1;
         r = project_load(&m->project_dirs, req->project, ret, &diag);
+        STRV_FOREACH(w, diag.warnings)
+                log_warning("%s", *w);
         if (r == -ENOENT || (r >= 0 && !project_may_use(*ret, uid))) {
                 *ret = project_free(*ret);
                 return varlink_errorf(l, OM_ERROR_NO_SUCH_PROJECT, "No project '%s'.", req->project);
@@ -596,6 +600,11 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
+        /* Fail closed: no session on settings the administrator did not write. */
+        if (m->config_error)
+                return varlink_errorf(l, OM_ERROR_CONFIG_BROKEN,
+                                      "The configuration is broken, no sessions start until it is fixed: %s",
+                                      m->config_error);
         r = decide(m, l, &req, &u, p);
         if (r <= 0)
                 return r;

@@ -43,7 +43,7 @@ struct Varlink {
         size_t n_current_fds;
 
         char *output;
-        size_t output_used, output_sent;
+        size_t output_used, output_sent, output_allocated;
         int *output_fds;                /* go out with the byte at output_fds_at */
         size_t n_output_fds, output_fds_at;
         int *pushed_fds;                /* go with the next message queued */
@@ -305,10 +305,15 @@ static int enqueue(Varlink *l, json_object *m) {
                 return -ENOBUFS;
         }
         compact_output(l);
-        b = realloc(l->output, l->output_used + n);
-        if (!b)
-                return -ENOMEM;
-        l->output = b;
+        if (l->output_used + n > l->output_allocated) {
+                /* Grow geometrically: a stream of replies must not copy the buffer each time. */
+                size_t a = MAX(l->output_used + n, 2 * l->output_allocated);
+                b = realloc(l->output, a);
+                if (!b)
+                        return -ENOMEM;
+                l->output = b;
+                l->output_allocated = a;
+        }
         if (l->n_pushed_fds > 0) {
                 l->output_fds = steal_ptr(l->pushed_fds);
                 l->n_output_fds = l->n_pushed_fds;
@@ -357,8 +362,14 @@ static int flush_output(Varlink *l) {
                 l->n_output_fds = 0;
         }
         l->output_sent += (size_t) k;
-        if (l->output_sent == l->output_used)
+        if (l->output_sent == l->output_used) {
                 l->output_sent = l->output_used = 0;
+                /* A burst is over: do not keep its buffer for the life of the connection. */
+                if (l->output_allocated > VARLINK_READ_SIZE) {
+                        l->output = mfree(l->output);
+                        l->output_allocated = 0;
+                }
+        }
         return 1;
 }
 
