@@ -140,6 +140,8 @@ int manager_handle_signals(Manager *m) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        /* sd_event_add_child() watches helpers such as systemd-analyze. */
+        sigaddset(&mask, SIGCHLD);
         r = NEG_ERRNO(sigprocmask(SIG_BLOCK, &mask, NULL));
         if (r < 0)
                 return r;
