@@ -98,15 +98,10 @@ Session *session_free(Session *s) {
         free(s->project);
         free(s->workspace);
         free(s->result);
+        free(s->active_state);
+        free(s->unit_result);
         free(s);
         return NULL;
-}
-
-/* Reads a string property of the unit into *ret (a new string). */
-static int get_string_property(Session *s, sd_bus *bus, const char *iface, const char *name, char **ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-
-        return sd_bus_get_property_string(bus, SYSTEMD_DEST, s->unit_path, iface, name, &error, ret);
 }
 
 static int get_trivial_property(Session *s, sd_bus *bus, const char *iface, const char *name, char type,
@@ -116,17 +111,49 @@ static int get_trivial_property(Session *s, sd_bus *bus, const char *iface, cons
         return sd_bus_get_property_trivial(bus, SYSTEMD_DEST, s->unit_path, iface, name, &error, type, ret);
 }
 
-/* Returns the id of the job pending on the unit, 0 if none. */
-static int get_pending_job(Session *s, sd_bus *bus, uint32_t *ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *path;
+/* Reads the value of one property we follow from a PropertiesChanged dict entry's variant. */
+static int read_followed_property(Session *s, sd_bus_message *m, const char *name) {
+        const char *str, *path;
         int r;
 
-        r = sd_bus_get_property(bus, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "Job", &error, &reply, "(uo)");
+        if (streq(name, "ActiveState") || streq(name, "Result")) {
+                r = sd_bus_message_read(m, "v", "s", &str);
+                if (r < 0)
+                        return r;
+                return free_and_strdup(streq(name, "Result") ? &s->unit_result : &s->active_state, str);
+        }
+        if (streq(name, "Job"))
+                return sd_bus_message_read(m, "v", "(uo)", &s->unit_job, &path);
+        if (streq(name, "ExecMainCode"))
+                return sd_bus_message_read(m, "v", "i", &s->unit_exec_code);
+        if (streq(name, "ExecMainStatus"))
+                return sd_bus_message_read(m, "v", "i", &s->unit_exec_status);
+        return sd_bus_message_skip(m, "v");
+}
+
+/* Takes what systemd says in a PropertiesChanged signal of the unit ("sa{sv}as"). systemd sends
+ * the values along, and a service's own interface before the Unit one, so the exit status is
+ * known by the time ActiveState says the unit ended: nothing has to be asked back. */
+static int session_apply_properties(Session *s, sd_bus_message *m) {
+        const char *iface, *name;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &iface);
         if (r < 0)
                 return r;
-        return sd_bus_message_read(reply, "(uo)", ret, &path);
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &name);
+                if (r >= 0)
+                        r = read_followed_property(s, m, name);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return r;
 }
 
 /* Maps systemd's view of the unit to our states. */
@@ -144,34 +171,20 @@ static SessionState state_from_unit(const char *active, uint32_t job, int exec_c
         return SESSION_EXITED;
 }
 
-/* Asks systemd where the unit stands. Returns 1 if the state changed. */
-static int session_refresh(Session *s) {
-        _cleanup_free_ char *active = NULL, *result = NULL;
-        int32_t code = 0, status = 0;
-        uint32_t job = 0;
+/* Works out the session's state from what systemd said last. Returns 1 if it changed. */
+static int session_evaluate(Session *s) {
         SessionState state;
-        sd_bus *bus;
-        int r;
 
-        r = manager_get_bus(s->manager, &bus);
-        if (r < 0)
-                return r;
-        r = get_string_property(s, bus, SYSTEMD_UNIT, "ActiveState", &active);
-        if (r < 0)
-                return r;
-        (void) get_pending_job(s, bus, &job);
-        (void) get_trivial_property(s, bus, SYSTEMD_SERVICE, "ExecMainCode", 'i', &code);
-        (void) get_trivial_property(s, bus, SYSTEMD_SERVICE, "ExecMainStatus", 'i', &status);
-        (void) get_string_property(s, bus, SYSTEMD_SERVICE, "Result", &result);
-
-        state = state_from_unit(active, job, code, s->state);
+        if (!s->active_state)
+                return 0;               /* nothing heard from the unit yet */
+        state = state_from_unit(s->active_state, s->unit_job, s->unit_exec_code, s->state);
         if (state == s->state)
                 return 0;
         s->state = state;
-        s->exit_code = code;
-        s->exit_status = status;
+        s->exit_code = s->unit_exec_code;
+        s->exit_status = s->unit_exec_status;
         free(s->result);
-        s->result = steal_ptr(result);
+        s->result = s->unit_result ? strdup(s->unit_result) : NULL;
         return 1;
 }
 
@@ -210,13 +223,7 @@ static void session_release_unit(Session *s) {
 
 /* Follows the unit; a session that has ended is reported, logged and forgotten. */
 static void session_update(Session *s) {
-        int r = session_refresh(s);
-
-        if (r < 0) {
-                /* The unit is gone (collected without our reference, e.g. after a restart). */
-                log_debug_errno(r, "Failed to read state of %s, taking it as ended: %m", s->unit);
-                s->state = SESSION_EXITED;
-        } else if (r == 0)
+        if (session_evaluate(s) <= 0)
                 return;
 
         /* systemd has copied the credentials once the unit is past starting (Type=exec: the
@@ -236,7 +243,11 @@ static void session_update(Session *s) {
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Session *s = userdata;
+        int r;
 
+        r = session_apply_properties(s, m);
+        if (r < 0)
+                log_debug_errno(r, "Failed to parse PropertiesChanged of %s, ignoring: %m", s->unit);
         /* Until systemd has answered the start, the answer decides; it catches up then. */
         if (!s->start_slot)
                 session_update(s);

@@ -51,6 +51,10 @@ struct Session {
         sd_bus_slot *job_slot;
         Varlink **watchers;             /* calls with "more" waiting for state changes */
         size_t n_watchers;
+        char *active_state;             /* what systemd's PropertiesChanged last said of the unit */
+        uint32_t unit_job;
+        int32_t unit_exec_code, unit_exec_status;
+        char *unit_result;
         sd_bus_slot *start_slot;        /* StartTransientUnit sent, systemd has not answered yet */
         Varlink *start_link;            /* the call waiting for that answer */
         SessionStartDone start_done;
