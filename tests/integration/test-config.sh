@@ -21,7 +21,7 @@ alice_session_network() {
         fi
         id=$(tail -n1 <<<"$out")
         testbed_run openmonoctl --json session show "$id" | /usr/bin/python3 -c \
-                'import json,sys; print("network=" + str(json.load(sys.stdin)["session"].get("network")))'
+                'import json,sys; print("network=" + str(json.load(sys.stdin).get("network")))'
         testbed_run systemctl stop "openmono-session-$id.service" >/dev/null 2>&1 || true
 }
 
