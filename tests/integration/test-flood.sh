@@ -29,6 +29,8 @@ check_output "its RSS grew by less than 64 MB under the flood (before/peak in kB
         "^True$" echo "$(field 'rss_kb["peak"] - rss_kb["before"] < 64 * 1024')"
 check_output "alice's ListSessions p99 stayed under 1 s under the flood ($(field 'flooded["p99_ms"]') ms; quiet $(field 'quiet["p99_ms"]') ms)" \
         "^True$" echo "$(field 'flooded["p99_ms"] < 1000')"
+check_output "a client that pipelines calls and reads later gets every reply: paused, not cut off ($(field 'slow_reader'))" \
+        "^True$" echo "$(field 'slow_reader["calls"] > 0 and slow_reader["replies"] == slow_reader["calls"]')"
 check "controller-flood.py --check agrees" test "$rc" = 0
 check "openmonoctl status still answers afterwards" openmonoctl status
 testbed_run sh -c 'systemctl stop "openmono-session-*.service" 2>/dev/null' || true
