@@ -211,14 +211,17 @@ static void session_notify_watchers(Session *s) {
 
 /* Lets systemd collect the unit once we have read how it ended. */
 static void session_release_unit(Session *s) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus *bus;
+        int r;
 
         if (!s->referenced || manager_get_bus(s->manager, &bus) < 0)
                 return;
         s->referenced = false;
-        if (sd_bus_call_method(bus, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "Unref", &error, NULL, NULL) < 0)
-                log_debug("Failed to drop reference on %s, ignoring: %s", s->unit, error.message);
+        /* Nobody waits for the answer; systemd drops our reference anyway when we go. */
+        r = sd_bus_call_method_async(bus, /* slot= */ NULL, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "Unref",
+                                     /* callback= */ NULL, /* userdata= */ NULL, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Failed to drop reference on %s, ignoring: %m", s->unit);
 }
 
 /* Follows the unit; a session that has ended is reported, logged and forgotten. */
