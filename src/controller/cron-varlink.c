@@ -25,92 +25,6 @@
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 
-int cron_check_calendar(const char *expr, char **ret_error) {
-        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
-        char buf[1024];
-        size_t n = 0;
-        ssize_t k;
-        int fds[2], status;
-        pid_t pid;
-
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -errno;
-        rfd = fds[0];
-        wfd = fds[1];
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDONLY|O_CLOEXEC);
-
-                if (null < 0 || dup2(null, 0) < 0 || dup2(wfd, 1) < 0 || dup2(wfd, 2) < 0)
-                        _exit(126);
-                execlp("systemd-analyze", "systemd-analyze", "calendar", "--", expr, (char *) NULL);
-                _exit(127);
-        }
-        wfd = safe_close(wfd);
-        while (n < sizeof buf - 1 && (k = read(rfd, buf + n, sizeof buf - 1 - n)) != 0) {
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        break;
-                n += (size_t) k;
-        }
-        buf[n] = 0;
-        rfd = safe_close(rfd);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-                return -ENOENT;
-        if (ret_error) {
-                /* systemd-analyze's first line says what is wrong with the expression. */
-                buf[strcspn(buf, "\n")] = 0;
-                *ret_error = strdup(buf);
-        }
-        return -EINVAL;
-}
-
-/* Calls a method of systemd's manager that takes the unit's name and a job mode. */
-static int call_unit_method(sd_bus *bus, const char *method, const char *unit) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, method, &error, NULL, "ss", unit,
-                               "replace");
-        if (r < 0)
-                log_warning_errno(r, "Failed to %s %s: %s", method, unit, error.message ?: strerror(-r));
-        return r;
-}
-
-/* Brings systemd in line with the job files: Reload re-runs the generators (and answers once the
- * new units are loaded). A timer linked into timers.target.wants/ only starts by itself at boot,
- * so a new or enabled job's timer is started here; a removed or disabled job's timer is stopped
- * first, as a unit whose file is gone would otherwise stay active. */
-static int sync_systemd(Manager *m, const CronJob *j, bool active) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *timer = NULL;
-        sd_bus *bus;
-        int r;
-
-        r = cron_job_timer_name(j->name, &timer);
-        if (r < 0)
-                return r;
-        r = manager_get_bus(m, &bus);
-        if (r < 0)
-                return log_warning_errno(r, "Cannot reach systemd to reload scheduled jobs: %m");
-        if (!active)
-                (void) call_unit_method(bus, "StopUnit", timer);
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Reload", &error, NULL, NULL);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to reload systemd: %s", error.message ?: strerror(-r));
-        if (active)
-                r = call_unit_method(bus, "StartUnit", timer);
-        return r;
-}
-
 static int get_property(sd_bus *bus, const char *unit, const char *iface, const char *prop, char type,
                         void *ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -369,26 +283,58 @@ static int job_from_params(json_object *params, CronJob **ret, const char **ret_
         return 0;
 }
 
-/* Checks the schedule with systemd's own parser, which the generator cannot run. Returns 0 if
- * it is good, or 1 once it replied with the error. */
-static int check_schedule(Varlink *l, const CronJob *j) {
-        _cleanup_free_ char *calendar = NULL, *why = NULL;
-        int r;
-
-        r = cron_schedule_translate(j->schedule, &calendar);
+/* systemd has the job's units now (or could not be asked, which the next reload mends): the
+ * caller gets the job as systemd sees it. */
+static void on_job_synced(Manager *m, Varlink *l, CronJob **j, int r, const char *why) {
+        r = reply_job(m, l, *j);
         if (r < 0)
-                return r;
-        r = cron_check_calendar(calendar, &why);
-        if (r == -ENOENT) {
-                log_warning("systemd-analyze is not installed, cannot check schedule '%s', accepting it.", calendar);
-                return 0;
+                (void) varlink_error_errno(l, r);
+}
+
+static void on_job_removed(Manager *m, Varlink *l, CronJob **j, int r, const char *why) {
+        (void) varlink_reply(l, NULL);
+}
+
+static bool cron_job_exists(const CronDirs *dirs, const char *name) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
+        _cleanup_(cron_job_freep) CronJob *j = NULL;
+
+        return cron_job_load(dirs, name, &j, &diag) != -ENOENT;
+}
+
+/* The schedule passed systemd's own parser, which the generator cannot run: the job is saved
+ * and its timer set up. */
+static void on_schedule_checked(Manager *m, Varlink *l, CronJob **j, int r, const char *why) {
+        _cleanup_(cron_dirs_done) CronDirs dirs = {};
+        bool enabled = (*j)->enabled;
+        struct ucred u;
+
+        if (r == -ENOENT)
+                log_warning("systemd-analyze is not installed, cannot check schedule '%s', accepting it.",
+                            (*j)->schedule);
+        else if (r < 0) {
+                (void) varlink_errorf(l, OM_ERROR_BAD_CRON_JOB, "Invalid schedule '%s': %s", (*j)->schedule,
+                                      why ?: strerror(-r));
+                return;
         }
+        r = cron_dirs_init(&dirs, m->config_root, m->state_dir);
+        if (r >= 0)
+                r = varlink_get_peer_ucred(l, &u);
+        /* Another call may have added a job of that name while this one waited. */
+        if (r >= 0 && cron_job_exists(&dirs, (*j)->name)) {
+                (void) varlink_errorf(l, OM_ERROR_CRON_JOB_EXISTS, "A scheduled job named '%s' exists already.",
+                                      (*j)->name);
+                return;
+        }
+        if (r >= 0)
+                r = cron_job_save(&dirs, *j);
         if (r < 0) {
-                r = varlink_errorf(l, OM_ERROR_BAD_CRON_JOB, "Invalid schedule '%s': %s", j->schedule,
-                                   why ?: strerror(-r));
-                return r < 0 ? r : 1;
+                (void) varlink_errorf(l, VARLINK_ERROR_SYSTEM, "Failed to save scheduled job '%s': %s", (*j)->name,
+                                      strerror(-r));
+                return;
         }
-        return 0;
+        audit_job(*j, u.uid, "cron-job-added");
+        cron_sync_systemd(m, l, steal_ptr(*j), enabled, on_job_synced);
 }
 
 static int method_add_cron_job(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
@@ -396,6 +342,7 @@ static int method_add_cron_job(Varlink *l, json_object *params, VarlinkMethodFla
         _cleanup_(cron_dirs_done) CronDirs dirs = {};
         _cleanup_(cron_job_freep) CronJob *j = NULL, *existing = NULL;
         _cleanup_(project_freep) Project *p = NULL;
+        _cleanup_free_ char *calendar = NULL;
         Manager *m = userdata;
         const char *bad, *why;
         struct ucred u;
@@ -429,16 +376,12 @@ static int method_add_cron_job(Varlink *l, json_object *params, VarlinkMethodFla
         r = cron_job_load(&dirs, j->name, &existing, &diag);
         if (r != -ENOENT)
                 return varlink_errorf(l, OM_ERROR_CRON_JOB_EXISTS, "A scheduled job named '%s' exists already.", j->name);
-        r = check_schedule(l, j);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        r = cron_job_save(&dirs, j);
+        r = cron_schedule_translate(j->schedule, &calendar);
         if (r < 0)
-                return varlink_errorf(l, VARLINK_ERROR_SYSTEM, "Failed to save scheduled job '%s': %s", j->name,
-                                      strerror(-r));
-        audit_job(j, u.uid, "cron-job-added");
-        (void) sync_systemd(m, j, j->enabled);
-        return reply_job(m, l, j);
+                return r;
+        /* Answered once systemd-analyze and systemd are done. */
+        cron_check_calendar(m, l, steal_ptr(j), calendar, on_schedule_checked);
+        return 0;
 }
 
 typedef enum ChangeKind {
@@ -455,30 +398,39 @@ static const char *const change_verbs[] = {
         [CHANGE_RUN] = "run",
 };
 
-static int start_job(Manager *m, Varlink *l, const CronJob *j) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+static void on_job_started(Manager *m, Varlink *l, CronJob **j, int r, const char *why) {
         _cleanup_(json_object_putp) json_object *reply = json_object_new_object();
         _cleanup_free_ char *service = NULL;
-        sd_bus *bus;
+
+        if (r >= 0)
+                r = reply && cron_job_service_name((*j)->name, &service) >= 0 ? 0 : -ENOMEM;
+        if (r == -ENOMEM) {
+                (void) varlink_error_errno(l, r);
+                return;
+        }
+        if (r < 0) {
+                (void) varlink_errorf(l, OM_ERROR_START_FAILED, "Failed to start the job's service: %s",
+                                      why ?: strerror(-r));
+                return;
+        }
+        r = json_add_string(reply, "unit", service);
+        (void) (r < 0 ? varlink_error_errno(l, r) : varlink_reply(l, reply));
+}
+
+/* Takes j. */
+static int start_job(Manager *m, Varlink *l, CronJob *job) {
+        _cleanup_(cron_job_freep) CronJob *j = job;
+        _cleanup_free_ char *service = NULL;
         int r;
 
-        if (!reply)
-                return -ENOMEM;
         if (!j->enabled)
                 return varlink_errorf(l, OM_ERROR_BAD_CRON_JOB, "Scheduled job '%s' is disabled; enable it first.",
                                       j->name);
         r = cron_job_service_name(j->name, &service);
-        if (r >= 0)
-                r = manager_get_bus(m, &bus);
         if (r < 0)
-                return varlink_errorf(l, OM_ERROR_SYSTEMD_UNAVAILABLE, "Cannot reach systemd: %s", strerror(-r));
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartUnit", &error, NULL, "ss",
-                               service, "replace");
-        if (r < 0)
-                return varlink_errorf(l, OM_ERROR_START_FAILED, "Failed to start %s: %s", service,
-                                      error.message ?: strerror(-r));
-        r = json_add_string(reply, "unit", service);
-        return r < 0 ? r : varlink_reply(l, reply);
+                return r;
+        cron_start_unit(m, l, steal_ptr(j), service, on_job_started);
+        return 0;
 }
 
 /* RemoveCronJob, EnableCronJob, DisableCronJob and RunCronJob: the same lookup and checks. */
@@ -497,7 +449,7 @@ static int change_job(Varlink *l, json_object *params, Manager *m, ChangeKind ki
         if (r <= 0)
                 return r == 0 ? 0 : reply_denied(l, change_verbs[kind], j->name);
         if (kind == CHANGE_RUN)
-                return start_job(m, l, j);
+                return start_job(m, l, steal_ptr(j));
         if (j->scope == CRON_SCOPE_SYSTEM)
                 return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
                                       "Scheduled job '%s' belongs to the administrator; change its file in %s.",
@@ -516,8 +468,8 @@ static int change_job(Varlink *l, json_object *params, Manager *m, ChangeKind ki
                                       change_verbs[kind], j->name, strerror(-r));
         audit_job(j, u.uid, kind == CHANGE_REMOVE ? "cron-job-removed" :
                             kind == CHANGE_ENABLE ? "cron-job-enabled" : "cron-job-disabled");
-        (void) sync_systemd(m, j, kind == CHANGE_ENABLE);
-        return kind == CHANGE_REMOVE ? varlink_reply(l, NULL) : reply_job(m, l, j);
+        cron_sync_systemd(m, l, steal_ptr(j), kind == CHANGE_ENABLE, kind == CHANGE_REMOVE ? on_job_removed : on_job_synced);
+        return 0;
 }
 
 static int method_remove_cron_job(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {

@@ -5,6 +5,7 @@
  * (cron-history.c). The job files themselves are src/shared/cron-job.[ch], shared with
  * openmono-generator. */
 
+#include "cron-job.h"
 #include "manager.h"
 
 /* How many runs GetCronHistory returns without a limit, and at most. */
@@ -15,10 +16,22 @@
 const char *cron_varlink_idl(void);
 int cron_varlink_bind(Manager *m);
 
-/* Runs "systemd-analyze calendar -- expr". Returns 0 if systemd accepts it, -EINVAL with
- * systemd-analyze's complaint in *ret_error (may be NULL) if not, -ENOENT if systemd-analyze is
- * not installed, or another negative errno. */
-int cron_check_calendar(const char *expr, char **ret_error);
+/* How an operation on systemd for a scheduled job ended: r is 0, or a negative errno with why
+ * (may be NULL) saying what went wrong. It answers the call on link; *job is the job the
+ * operation was given, which it may steal to keep (it is freed afterwards otherwise). */
+typedef void (*CronDone)(Manager *m, Varlink *link, CronJob **job, int r, const char *why);
+
+/* These do not wait: each takes the job, and done runs exactly once, from the event loop or
+ * (if nothing could be sent) before the function returns. */
+
+/* Runs "systemd-analyze calendar -- expr": r is 0 if systemd accepts it, -EINVAL with
+ * systemd-analyze's complaint if not, -ENOENT if systemd-analyze is not installed. */
+void cron_check_calendar(Manager *m, Varlink *link, CronJob *job, const char *expr, CronDone done);
+/* Brings systemd in line with the job file: stops the timer if it is not active any more,
+ * reloads (the generator makes the units), starts the timer if it is active. */
+void cron_sync_systemd(Manager *m, Varlink *link, CronJob *job, bool active, CronDone done);
+/* Asks systemd to start unit (a job's service, run by hand). */
+void cron_start_unit(Manager *m, Varlink *link, CronJob *job, const char *unit, CronDone done);
 
 /* Reads the last limit runs of job name from the system journal, newest first: the entries
  * with the catalogued "cron run finished" MESSAGE_ID that root logged for the job. Returns 0

@@ -21,8 +21,11 @@ static const char manager_interface[] =
         "method Ping() -> ()\n"
         "\n"
         "# Describes the running controller. sessions is null when systemd cannot be asked.\n"
+        "# config_error says why openmono.conf did not load; while it is set, no session starts.\n"
+        "# config_warnings lists what the last load ignored (unknown keys, misnamed drop-ins).\n"
         "method GetStatus() -> (version: string, pid: int, uptime_usec: int, started_realtime_usec: int,"
-        " connections: int, sessions: ?int, idle_timeout_usec: int, caller: Caller)\n"
+        " connections: int, sessions: ?int, idle_timeout_usec: int, caller: Caller,"
+        " config_error: ?string, config_warnings: []string)\n"
         "\n";
 
 static const char manager_errors[] =
@@ -34,6 +37,7 @@ static const char manager_errors[] =
         "error BadWorkspace (message: string)\n"
         "error CommandNotFound (message: string)\n"
         "error StartFailed (message: string)\n"
+        "error ConfigBroken (message: string)\n"
         "error NoSuchProject (message: string)\n"
         "error ProjectExists (message: string)\n"
         "error BadProject (message: string)\n"
@@ -103,6 +107,10 @@ static int method_get_status(Varlink *l, json_object *parameters, VarlinkMethodF
                 r = sessions >= 0 ? json_add_int64(reply, "sessions", sessions) : json_add_string(reply, "sessions", NULL);
         if (r >= 0)
                 r = json_add_uint64(reply, "idle_timeout_usec", m->config.idle_timeout_usec);
+        if (r >= 0)
+                r = json_add_string(reply, "config_error", m->config_error);
+        if (r >= 0)
+                r = json_add_strv(reply, "config_warnings", m->config_warnings);
         return r < 0 ? r : varlink_reply(l, reply);
 }
 

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "message-ids.h"
 #include "secret-store.h"
 #include "session.h"
 #include "socket-util.h"
@@ -40,18 +41,56 @@ Manager *manager_free(Manager *m) {
         free(m->config_root);
         project_dirs_done(&m->project_dirs);
         manager_config_done(&m->config);
+        free(m->config_error);
+        strv_free(m->config_warnings);
         sd_event_unref(m->event);
         free(m);
         return NULL;
 }
 
 static void on_disconnect(VarlinkServer *s, Varlink *l, void *userdata);
+
+/* Tells systemd we serve, and whether sessions wait for the configuration to be fixed, which
+ * "systemctl status openmonod" then shows. */
+static void manager_notify_ready(Manager *m) {
+        if (m->config_error)
+                (void) sd_notify(false, "READY=1\nSTATUS=Serving; configuration broken, refusing new sessions.");
+        else
+                (void) sd_notify(false, "READY=1\nSTATUS=Serving.");
+}
 static void arm_idle_timer(Manager *m);
 
 static void apply_log_level(const Manager *m) {
         /* The environment wins, so a debug run never depends on what the config says. */
         if (m->config.log_level >= 0 && !getenv("OPENMONO_LOG_LEVEL"))
                 log_set_max_level(m->config.log_level);
+}
+
+/* Says in the journal, with the catalog's explanation, that sessions wait for a good file. */
+static void log_config_broken(const char *error) {
+        _cleanup_strv_free_ char **fields = NULL;
+        _cleanup_free_ char *file = NULL;
+        unsigned line = 0;
+        int r;
+
+        /* The parser's messages start with "file:line: ". */
+        if (sscanf(error, "%m[^:]:%u:", &file, &line) < 1)
+                file = NULL;
+        r = strv_extendf(&fields, "MESSAGE_ID=%s", OPENMONO_MESSAGE_CONFIG_ERROR);
+        if (r >= 0)
+                r = strv_extend(&fields, "OPENMONO_EVENT=config-broken");
+        if (r >= 0 && file)
+                r = strv_extendf(&fields, "CONFIG_FILE=%s", file);
+        if (r >= 0 && line > 0)
+                r = strv_extendf(&fields, "CONFIG_LINE=%u", line);
+        if (r >= 0)
+                r = strv_extendf(&fields, "MESSAGE=Configuration is broken, no new sessions start until it is "
+                                 "fixed: %s", error);
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        log_struct(LOG_ERR, 0, fields);
 }
 
 int manager_load_config(Manager *m) {
@@ -61,9 +100,17 @@ int manager_load_config(Manager *m) {
         r = manager_config_load(m->config_root, &m->config, &diag);
         STRV_FOREACH(w, diag.warnings)
                 log_warning("%s", *w);
-        if (r < 0)
-                return log_error_errno(r, "%s; keeping the previous settings.",
-                                       diag.error ?: "Failed to read openmono.conf");
+        strv_free(m->config_warnings);
+        m->config_warnings = steal_ptr(diag.warnings);
+        if (r < 0) {
+                /* Neither the built-in defaults nor what an earlier file said are what the
+                 * administrator wants now: refuse sessions rather than guess. */
+                free(m->config_error);
+                m->config_error = diag.error ? steal_ptr(diag.error) : strdup("Failed to read openmono.conf");
+                log_config_broken(strna(m->config_error));
+                return r;
+        }
+        m->config_error = mfree(m->config_error);
         apply_log_level(m);
         return 0;
 }
@@ -80,7 +127,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         m->idle_timer = sd_event_source_disable_unref(m->idle_timer);
         if (varlink_server_n_connections(m->varlink) == 0)
                 arm_idle_timer(m);
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving.");
+        manager_notify_ready(m);
         return 0;
 }
 
@@ -93,6 +140,8 @@ int manager_handle_signals(Manager *m) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        /* sd_event_add_child() watches helpers such as systemd-analyze. */
+        sigaddset(&mask, SIGCHLD);
         r = NEG_ERRNO(sigprocmask(SIG_BLOCK, &mask, NULL));
         if (r < 0)
                 return r;
@@ -285,7 +334,7 @@ int manager_run(Manager *m) {
         int r;
 
         arm_idle_timer(m);
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving.");
+        manager_notify_ready(m);
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");

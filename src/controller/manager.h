@@ -27,6 +27,8 @@ typedef struct Manager {
         VarlinkServer *varlink;
         sd_event_source *idle_timer;
         ManagerConfig config;
+        char *config_error;             /* why openmono.conf did not load: no session starts meanwhile */
+        char **config_warnings;         /* what the last load warned about (unknown keys...) */
         ProjectDirs project_dirs;
         char *config_root;              /* prefix for the config directories, for tests; NULL = / */
         sd_event_source *sighup;
@@ -50,7 +52,9 @@ DEFINE_PTR_CLEANUP(Manager *, manager_free);
 int manager_listen(Manager *m, const char *fallback_path);
 /* SIGTERM/SIGINT end the event loop, SIGHUP reloads the config. */
 int manager_handle_signals(Manager *m);
-/* (Re)reads openmono.conf. On error logs file, line and key and keeps the current config. */
+/* (Re)reads openmono.conf. On error logs file, line and key, keeps the current config for the
+ * controller's own settings and sets config_error, which refuses new sessions until a load
+ * succeeds: sessions never run on settings the administrator did not write. */
 int manager_load_config(Manager *m);
 /* Runs the event loop until SIGTERM/SIGINT or the idle timeout. Returns the exit code. */
 int manager_run(Manager *m);

@@ -86,8 +86,8 @@ static int method_stop_session(Varlink *l, json_object *params, VarlinkMethodFla
         r = authorize_for(m, l, s->uid, method_stop_session, params);
         if (r <= 0)
                 return r == 0 ? 0 : reply_denied(l, "stop this session");
-        r = session_stop(s);
-        return r < 0 ? r : varlink_reply(l, NULL);
+        /* Replied to once systemd has queued the stop job. */
+        return session_stop(s, l);
 }
 
 static int method_watch_session(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
@@ -408,6 +408,8 @@ static int apply_template(Varlink *l, const Project *proj, SessionPolicy *p, Tem
         if (!proj || !proj->template)
                 return 1;
         r = template_load(proj->template, /* root= */ NULL, &t, &diag);
+        STRV_FOREACH(w, diag.warnings)
+                log_warning("%s", *w);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -463,6 +465,8 @@ static int load_project(Manager *m, Varlink *l, const StartRequest *req, uid_t u
         if (!req->project)
                 return 1;
         r = project_load(&m->project_dirs, req->project, ret, &diag);
+        STRV_FOREACH(w, diag.warnings)
+                log_warning("%s", *w);
         if (r == -ENOENT || (r >= 0 && !project_may_use(*ret, uid))) {
                 *ret = project_free(*ret);
                 return varlink_errorf(l, OM_ERROR_NO_SUCH_PROJECT, "No project '%s'.", req->project);
@@ -473,8 +477,31 @@ static int load_project(Manager *m, Varlink *l, const StartRequest *req, uid_t u
         return 1;
 }
 
-/* Registers the session and starts its unit; on failure nothing is left behind. */
-static int launch(Manager *m, Varlink *l, SessionPolicy *p, Session **ret) {
+/* systemd's answer to the start: the caller learns the session, and with "more" follows it. */
+static void on_session_started(Session *s, Varlink *l, int error, const char *message) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        int r;
+
+        if (error < 0) {
+                (void) varlink_errorf(l, OM_ERROR_START_FAILED, "systemd refused to start the session: %s",
+                                      message ?: strerror(-error));
+                return;
+        }
+        r = session_build_reply(s, /* with_accounting= */ false, &j);
+        if (r >= 0 && !varlink_call_wants_more(l))
+                r = varlink_reply(l, j);
+        else if (r >= 0) {
+                r = varlink_notify(l, j);
+                if (r >= 0)
+                        r = session_add_watcher(s, l);
+        }
+        if (r < 0 && varlink_has_pending_call(l))
+                (void) varlink_error_errno(l, r);
+}
+
+/* Registers the session and asks systemd for its unit; the call is answered when systemd has.
+ * If the request cannot be sent, nothing is left behind. */
+static int launch(Manager *m, Varlink *l, SessionPolicy *p) {
         Session *s;
         int r;
 
@@ -489,16 +516,13 @@ static int launch(Manager *m, Varlink *l, SessionPolicy *p, Session **ret) {
                 session_free(s);
                 return -ENOMEM;
         }
-        r = session_start(s, p);
+        r = session_start(s, p, l, on_session_started);
         if (r < 0) {
                 s->state = SESSION_FAILED;
                 manager_audit_session(m, s);
                 session_free(s);
                 return r;
         }
-        (void) session_save(s);
-        manager_audit_session(m, s);
-        *ret = s;
         return 0;
 }
 
@@ -563,11 +587,9 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
                 .settings = SESSION_SETTINGS_UNSET,
                 .workspace_fd = -EBADF,
         };
-        _cleanup_(json_object_putp) json_object *j = NULL;
         Manager *m = userdata;
         const char *bad = NULL;
         struct ucred u;
-        Session *s;
         int r;
 
         if (!p)
@@ -578,6 +600,11 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
+        /* Fail closed: no session on settings the administrator did not write. */
+        if (m->config_error)
+                return varlink_errorf(l, OM_ERROR_CONFIG_BROKEN,
+                                      "The configuration is broken, no sessions start until it is fixed: %s",
+                                      m->config_error);
         r = decide(m, l, &req, &u, p);
         if (r <= 0)
                 return r;
@@ -586,20 +613,13 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
                 (void) secret_unstage(m->runtime_dir, p->session_id);
                 return varlink_errorf(l, VARLINK_ERROR_INVALID_PARAMETER, "The session's policy is not valid.");
         }
-        r = launch(m, l, p, &s);
+        r = launch(m, l, p);
         if (r < 0) {
                 (void) secret_unstage(m->runtime_dir, p->session_id);
                 return varlink_errorf(l, OM_ERROR_START_FAILED, "systemd refused to start the session: %s",
                                       strerror(-r));
         }
-
-        r = session_build_reply(s, /* with_accounting= */ false, &j);
-        if (r < 0)
-                return r;
-        if (!(flags & VARLINK_METHOD_MORE))
-                return varlink_reply(l, j);
-        r = varlink_notify(l, j);
-        return r < 0 ? r : session_add_watcher(s, l);
+        return 0;
 }
 
 static const char session_interface_methods[] =

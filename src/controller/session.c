@@ -10,6 +10,7 @@
 #include "fs-util.h"
 #include "log.h"
 #include "manager.h"
+#include "openmono-errors.h"
 #include "secret-store.h"
 #include "session.h"
 #include "unit-props.h"
@@ -74,6 +75,11 @@ static void session_state_file(Session *s, char *buf, size_t n) {
 Session *session_free(Session *s) {
         if (!s)
                 return NULL;
+        s->start_slot = sd_bus_slot_unref(s->start_slot);
+        if (s->start_link && varlink_has_pending_call(s->start_link))
+                (void) varlink_errorf(s->start_link, VARLINK_ERROR_DISCONNECTED,
+                                      "The controller stopped before systemd answered for session %s.", s->id);
+        s->start_link = varlink_unref(s->start_link);
         for (size_t i = 0; i < s->n_watchers; i++) {
                 if (varlink_has_pending_call(s->watchers[i]))
                         (void) varlink_errorf(s->watchers[i], VARLINK_ERROR_DISCONNECTED,
@@ -92,15 +98,10 @@ Session *session_free(Session *s) {
         free(s->project);
         free(s->workspace);
         free(s->result);
+        free(s->active_state);
+        free(s->unit_result);
         free(s);
         return NULL;
-}
-
-/* Reads a string property of the unit into *ret (a new string). */
-static int get_string_property(Session *s, sd_bus *bus, const char *iface, const char *name, char **ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-
-        return sd_bus_get_property_string(bus, SYSTEMD_DEST, s->unit_path, iface, name, &error, ret);
 }
 
 static int get_trivial_property(Session *s, sd_bus *bus, const char *iface, const char *name, char type,
@@ -110,17 +111,49 @@ static int get_trivial_property(Session *s, sd_bus *bus, const char *iface, cons
         return sd_bus_get_property_trivial(bus, SYSTEMD_DEST, s->unit_path, iface, name, &error, type, ret);
 }
 
-/* Returns the id of the job pending on the unit, 0 if none. */
-static int get_pending_job(Session *s, sd_bus *bus, uint32_t *ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *path;
+/* Reads the value of one property we follow from a PropertiesChanged dict entry's variant. */
+static int read_followed_property(Session *s, sd_bus_message *m, const char *name) {
+        const char *str, *path;
         int r;
 
-        r = sd_bus_get_property(bus, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "Job", &error, &reply, "(uo)");
+        if (streq(name, "ActiveState") || streq(name, "Result")) {
+                r = sd_bus_message_read(m, "v", "s", &str);
+                if (r < 0)
+                        return r;
+                return free_and_strdup(streq(name, "Result") ? &s->unit_result : &s->active_state, str);
+        }
+        if (streq(name, "Job"))
+                return sd_bus_message_read(m, "v", "(uo)", &s->unit_job, &path);
+        if (streq(name, "ExecMainCode"))
+                return sd_bus_message_read(m, "v", "i", &s->unit_exec_code);
+        if (streq(name, "ExecMainStatus"))
+                return sd_bus_message_read(m, "v", "i", &s->unit_exec_status);
+        return sd_bus_message_skip(m, "v");
+}
+
+/* Takes what systemd says in a PropertiesChanged signal of the unit ("sa{sv}as"). systemd sends
+ * the values along, and a service's own interface before the Unit one, so the exit status is
+ * known by the time ActiveState says the unit ended: nothing has to be asked back. */
+static int session_apply_properties(Session *s, sd_bus_message *m) {
+        const char *iface, *name;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &iface);
         if (r < 0)
                 return r;
-        return sd_bus_message_read(reply, "(uo)", ret, &path);
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &name);
+                if (r >= 0)
+                        r = read_followed_property(s, m, name);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return r;
 }
 
 /* Maps systemd's view of the unit to our states. */
@@ -138,34 +171,20 @@ static SessionState state_from_unit(const char *active, uint32_t job, int exec_c
         return SESSION_EXITED;
 }
 
-/* Asks systemd where the unit stands. Returns 1 if the state changed. */
-static int session_refresh(Session *s) {
-        _cleanup_free_ char *active = NULL, *result = NULL;
-        int32_t code = 0, status = 0;
-        uint32_t job = 0;
+/* Works out the session's state from what systemd said last. Returns 1 if it changed. */
+static int session_evaluate(Session *s) {
         SessionState state;
-        sd_bus *bus;
-        int r;
 
-        r = manager_get_bus(s->manager, &bus);
-        if (r < 0)
-                return r;
-        r = get_string_property(s, bus, SYSTEMD_UNIT, "ActiveState", &active);
-        if (r < 0)
-                return r;
-        (void) get_pending_job(s, bus, &job);
-        (void) get_trivial_property(s, bus, SYSTEMD_SERVICE, "ExecMainCode", 'i', &code);
-        (void) get_trivial_property(s, bus, SYSTEMD_SERVICE, "ExecMainStatus", 'i', &status);
-        (void) get_string_property(s, bus, SYSTEMD_SERVICE, "Result", &result);
-
-        state = state_from_unit(active, job, code, s->state);
+        if (!s->active_state)
+                return 0;               /* nothing heard from the unit yet */
+        state = state_from_unit(s->active_state, s->unit_job, s->unit_exec_code, s->state);
         if (state == s->state)
                 return 0;
         s->state = state;
-        s->exit_code = code;
-        s->exit_status = status;
+        s->exit_code = s->unit_exec_code;
+        s->exit_status = s->unit_exec_status;
         free(s->result);
-        s->result = steal_ptr(result);
+        s->result = s->unit_result ? strdup(s->unit_result) : NULL;
         return 1;
 }
 
@@ -192,25 +211,22 @@ static void session_notify_watchers(Session *s) {
 
 /* Lets systemd collect the unit once we have read how it ended. */
 static void session_release_unit(Session *s) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus *bus;
+        int r;
 
         if (!s->referenced || manager_get_bus(s->manager, &bus) < 0)
                 return;
         s->referenced = false;
-        if (sd_bus_call_method(bus, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "Unref", &error, NULL, NULL) < 0)
-                log_debug("Failed to drop reference on %s, ignoring: %s", s->unit, error.message);
+        /* Nobody waits for the answer; systemd drops our reference anyway when we go. */
+        r = sd_bus_call_method_async(bus, /* slot= */ NULL, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "Unref",
+                                     /* callback= */ NULL, /* userdata= */ NULL, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Failed to drop reference on %s, ignoring: %m", s->unit);
 }
 
 /* Follows the unit; a session that has ended is reported, logged and forgotten. */
 static void session_update(Session *s) {
-        int r = session_refresh(s);
-
-        if (r < 0) {
-                /* The unit is gone (collected without our reference, e.g. after a restart). */
-                log_debug_errno(r, "Failed to read state of %s, taking it as ended: %m", s->unit);
-                s->state = SESSION_EXITED;
-        } else if (r == 0)
+        if (session_evaluate(s) <= 0)
                 return;
 
         /* systemd has copied the credentials once the unit is past starting (Type=exec: the
@@ -229,7 +245,15 @@ static void session_update(Session *s) {
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        session_update(userdata);
+        Session *s = userdata;
+        int r;
+
+        r = session_apply_properties(s, m);
+        if (r < 0)
+                log_debug_errno(r, "Failed to parse PropertiesChanged of %s, ignoring: %m", s->unit);
+        /* Until systemd has answered the start, the answer decides; it catches up then. */
+        if (!s->start_slot)
+                session_update(s);
         return 0;
 }
 
@@ -292,13 +316,45 @@ static int append_start_call(Session *s, sd_bus *bus, const UnitProperties *prop
         return 0;
 }
 
-int session_start(Session *s, const SessionPolicy *policy) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+/* systemd answered StartTransientUnit: the caller hears first, then the session catches up with
+ * what the unit did meanwhile, or is forgotten if it never started. */
+static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(varlink_unrefp) Varlink *link = NULL;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Session *s = userdata;
+        int r = 0;
+
+        s->start_slot = sd_bus_slot_unref(s->start_slot);
+        link = steal_ptr(s->start_link);
+        if (e) {
+                r = -sd_bus_message_get_errno(reply) ?: -EIO;
+                log_debug("StartTransientUnit(%s) failed: %s", s->unit, e->message);
+                s->state = SESSION_FAILED;
+                (void) secret_unstage(s->manager->runtime_dir, s->id);
+                manager_audit_session(s->manager, s);
+        } else {
+                s->referenced = true;
+                s->state = SESSION_STARTING;
+                (void) session_save(s);
+                manager_audit_session(s->manager, s);
+        }
+        if (s->start_done && link)
+                s->start_done(s, link, r, e ? e->message : NULL);
+        if (r < 0)
+                session_free(s);
+        else
+                session_update(s);
+        return 0;
+}
+
+int session_start(Session *s, const SessionPolicy *policy, Varlink *link, SessionStartDone done) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(unit_properties_freep) UnitProperties *props = NULL;
         sd_bus *bus;
         int r;
 
+        if (s->start_slot)
+                return -EBUSY;
         r = session_policy_to_unit_properties(policy, &props);
         if (r < 0)
                 return r;
@@ -312,29 +368,55 @@ int session_start(Session *s, const SessionPolicy *policy) {
         r = append_start_call(s, bus, props, &m);
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, 0, &error, &reply);
-        if (r < 0) {
-                log_debug("StartTransientUnit(%s) failed: %s", s->unit, error.message);
+        /* Not sd_bus_call(): systemd may take its time (a daemon-reload, many starts at once),
+         * and the controller's one thread serves everybody else meanwhile. */
+        r = sd_bus_call_async(bus, &s->start_slot, m, on_start_reply, s, 0);
+        if (r < 0)
                 return r;
-        }
-        s->referenced = true;
         s->state = SESSION_STARTING;
+        s->start_link = varlink_ref(link);
+        s->start_done = done;
         return 0;
 }
 
-int session_stop(Session *s) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+static int on_stop_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Varlink *link = userdata;
+
+        if (!link)
+                return 0;
+        if (e)
+                (void) varlink_errorf(link, OM_ERROR_SYSTEMD_UNAVAILABLE, "systemd did not stop the session: %s",
+                                      e->message);
+        else
+                (void) varlink_reply(link, NULL);
+        return 0;
+}
+
+static void unref_link(void *userdata) {
+        varlink_unref(userdata);
+}
+
+int session_stop(Session *s, Varlink *link) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         sd_bus *bus;
         int r;
 
         r = manager_get_bus(s->manager, &bus);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &error, NULL,
-                               "ss", s->unit, "replace");
+        r = sd_bus_call_method_async(bus, &slot, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit",
+                                     on_stop_reply, link, "ss", s->unit, "replace");
         if (r < 0)
-                log_debug("StopUnit(%s) failed: %s", s->unit, error.message);
-        return r;
+                return r;
+        /* The bus owns the pending call; the link it answers lives as long as it does. */
+        if (link) {
+                r = sd_bus_slot_set_destroy_callback(slot, unref_link);
+                if (r < 0)
+                        return r;
+                varlink_ref(link);
+        }
+        return sd_bus_slot_set_floating(slot, 1);
 }
 
 /* Adds what systemd accounts for the unit; missing values (no IP accounting yet, controller

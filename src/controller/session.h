@@ -14,6 +14,12 @@
 #include "varlink.h"
 
 typedef struct Manager Manager;
+typedef struct Session Session;
+
+/* Called once systemd has answered a StartTransientUnit sent on behalf of link: error is 0 when
+ * it accepted the job, or a negative errno with systemd's message. It only replies on link; the
+ * session is still registered either way and is freed right after a failure. */
+typedef void (*SessionStartDone)(Session *s, Varlink *link, int error, const char *message);
 
 typedef enum SessionState {
         SESSION_STARTING,
@@ -25,7 +31,7 @@ typedef enum SessionState {
         _SESSION_STATE_INVALID = -EINVAL,
 } SessionState;
 
-typedef struct Session {
+struct Session {
         Manager *manager;
         char *id;
         char *unit;
@@ -45,7 +51,14 @@ typedef struct Session {
         sd_bus_slot *job_slot;
         Varlink **watchers;             /* calls with "more" waiting for state changes */
         size_t n_watchers;
-} Session;
+        char *active_state;             /* what systemd's PropertiesChanged last said of the unit */
+        uint32_t unit_job;
+        int32_t unit_exec_code, unit_exec_status;
+        char *unit_result;
+        sd_bus_slot *start_slot;        /* StartTransientUnit sent, systemd has not answered yet */
+        Varlink *start_link;            /* the call waiting for that answer */
+        SessionStartDone start_done;
+};
 
 const char *session_state_to_string(SessionState s);
 SessionState session_state_from_string(const char *s);
@@ -60,11 +73,15 @@ int session_new(Manager *m, const char *id, Session **ret);
 Session *session_free(Session *s);
 DEFINE_PTR_CLEANUP(Session *, session_free);
 
-/* Starts the transient unit for policy, holding a reference on it so its exit status can be
- * read before systemd collects it. Returns 0 once systemd accepted the job. */
-int session_start(Session *s, const SessionPolicy *policy);
-/* Asks systemd to stop the unit. */
-int session_stop(Session *s);
+/* Asks systemd for the transient unit for policy, holding a reference on it so its exit status
+ * can be read before systemd collects it. Does not wait: returns 0 once the request is sent, and
+ * done runs with systemd's answer (link, if not NULL, is kept until then). On failure then the
+ * session is audited as failed, its staged credentials removed and it is freed after done.
+ * Returns a negative errno if the request could not be sent; nothing is pending then. */
+int session_start(Session *s, const SessionPolicy *policy, Varlink *link, SessionStartDone done);
+/* Asks systemd to stop the unit, without waiting. If link is not NULL it gets the reply: empty
+ * once systemd queued the stop job, an error otherwise. */
+int session_stop(Session *s, Varlink *link);
 /* Starts following the unit's state (also used for sessions found at startup). */
 int session_watch_unit(Session *s);
 /* Adds a link that gets a "continues" reply on every state change and a final one at the end. */

@@ -7,6 +7,25 @@
 #include "ctl.h"
 #include "log.h"
 
+/* Whether sessions can start at all, and what the administrator should look at. */
+static void print_config_state(json_object *s) {
+        json_object *warnings = NULL;
+        const char *error = NULL;
+        size_t n;
+
+        (void) json_get_string(s, "config_error", &error);
+        (void) json_get_array(s, "config_warnings", &warnings);
+        n = warnings ? json_object_array_length(warnings) : 0;
+        if (error)
+                printf("     Config: BROKEN, no new sessions start until it is fixed:\n             %s\n", error);
+        else
+                printf("     Config: loaded%s\n", n > 0 ? " with warnings:" : "");
+        for (size_t i = 0; i < n; i++)
+                printf("             %s\n", json_object_get_string(json_object_array_get_idx(warnings, i)));
+        if (error || n > 0)
+                printf("             (\"openmonoctl config check\" checks every file)\n");
+}
+
 static void print_status(json_object *s) {
         json_object *caller = NULL;
         const char *version = "?", *user = NULL;
@@ -38,6 +57,7 @@ static void print_status(json_object *s) {
         else
                 printf("  Idle exit: never\n");
         printf("     Caller: %s (uid %" PRIi64 ")%s\n", user ?: "?", uid, admin ? ", administrator" : "");
+        print_config_state(s);
 }
 
 int verb_status(int argc, char *argv[]) {

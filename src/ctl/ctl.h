@@ -49,3 +49,4 @@ int verb_project(int argc, char *argv[]);
 int verb_cron(int argc, char *argv[]);
 int verb_secret(int argc, char *argv[]);
 int verb_usage(int argc, char *argv[]);
+int verb_config(int argc, char *argv[]);

@@ -23,6 +23,7 @@ static const Verb verbs[] = {
         { "cron",    verb_cron,    "Schedule agent runs as systemd timers" },
         { "secret",  verb_secret,  "Set, list and remove secrets sessions receive" },
         { "usage",   verb_usage,   "Show model requests and tokens per user (from the gateway)" },
+        { "config",  verb_config,  "Check the configuration files ('config check')" },
 };
 
 static void help(void) {

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include "gateway-config.h"
 #include "log.h"
 #include "manager.h"
 #include "strv.h"
@@ -13,6 +14,8 @@
 static const char *arg_socket = NULL;
 static char **arg_config_dirs = NULL;
 static bool arg_fifo = false;
+static bool arg_check_config = false;
+static const char *arg_root = NULL;
 
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
@@ -25,19 +28,24 @@ static void help(void) {
                "                        directories (may be repeated, later ones win)\n"
                "     --fifo             Debugging and benchmarks: serve requests first come,\n"
                "                        first served, with no fairness between users\n"
+               "     --check-config     Check gateway.conf, print what is wrong and exit\n"
+               "                        non-zero on errors (ExecReload= runs it)\n"
+               "     --root=PATH        With --check-config, check the files below PATH\n"
                "\nSee the openmono-gatewayd(8) man page for details.\n",
                program_invocation_short_name, GATEWAY_SOCKET_PATH);
 }
 
 /* Returns 1 to go on, 0 to exit successfully, <0 on a usage error. */
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_SOCKET, ARG_CONFIG_DIR, ARG_FIFO };
+        enum { ARG_VERSION = 0x100, ARG_SOCKET, ARG_CONFIG_DIR, ARG_FIFO, ARG_CHECK_CONFIG, ARG_ROOT };
         static const struct option options[] = {
                 { "help",       no_argument,       NULL, 'h'            },
                 { "version",    no_argument,       NULL, ARG_VERSION    },
                 { "socket",     required_argument, NULL, ARG_SOCKET     },
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
-                { "fifo",       no_argument,       NULL, ARG_FIFO       },
+                { "fifo",         no_argument,       NULL, ARG_FIFO         },
+                { "check-config", no_argument,       NULL, ARG_CHECK_CONFIG },
+                { "root",         required_argument, NULL, ARG_ROOT         },
                 {}
         };
         int c;
@@ -60,12 +68,36 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_FIFO:
                         arg_fifo = true;
                         break;
+                case ARG_CHECK_CONFIG:
+                        arg_check_config = true;
+                        break;
+                case ARG_ROOT:
+                        arg_root = optarg;
+                        break;
                 default:
                         return -EINVAL;
                 }
         if (optind < argc)
                 return log_error_errno(EINVAL, "%s takes no arguments.", program_invocation_short_name);
         return 1;
+}
+
+/* Prints what is wrong with gateway.conf, one line per problem naming file, line and key (the
+ * upstreams' keys are credentials of the running service and are not read). Exits 1 on errors. */
+static int check_config(void) {
+        _cleanup_(gateway_config_unrefp) GatewayConfig *c = NULL;
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics d = {};
+        int r;
+
+        r = gateway_config_load(arg_config_dirs ? (const char *const *) arg_config_dirs : CONFIG_DIRS_STANDARD,
+                                arg_root, /* credentials_dir= */ NULL, &c, &d);
+        STRV_FOREACH(w, d.warnings)
+                printf("warning: %s\n", *w);
+        if (r < 0)
+                printf("error: %s\n", d.error ?: strerror(-r));
+        fflush(stdout);
+        fprintf(stderr, "gateway.conf: %s, %zu warning(s).\n", r < 0 ? "broken" : "good", strv_length(d.warnings));
+        return r < 0 ? 1 : 0;
 }
 
 static int run(int argc, char *argv[]) {
@@ -77,6 +109,8 @@ static int run(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
+        if (arg_check_config)
+                return check_config();
 
         /* sd-event takes these as signals only when they are blocked. */
         sigemptyset(&mask);

@@ -508,8 +508,17 @@ static int dropins_add_dir(DropIns *d, const char *dir, ConfigDiagnostics *diag)
         for (errno = 0; (de = readdir(dd)); errno = 0) {
                 struct stat st;
 
-                if (!is_dropin_name(de->d_name))
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
+                /* A drop-in that is never read because of its name looks like a setting that
+                 * applies: say so, so that "override.cof" does not go unnoticed. */
+                if (!is_dropin_name(de->d_name)) {
+                        r = diag ? strv_extendf(&diag->warnings, "%s/%s: not a *.conf file, ignored", dir,
+                                                de->d_name) : 0;
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (fstatat(dirfd(dd), de->d_name, &st, 0) < 0 || S_ISDIR(st.st_mode))
                         continue;
                 r = dropins_add(d, dir, de->d_name);

@@ -109,6 +109,19 @@ int json_add_take(json_object *o, const char *key, json_object *v) {
         return 0;
 }
 
+int json_add_strv(json_object *o, const char *key, char *const *l) {
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return -ENOMEM;
+        STRV_FOREACH(s, l)
+                if (json_object_array_add(a, json_object_new_string(*s)) < 0) {
+                        json_object_put(a);
+                        return -ENOMEM;
+                }
+        return json_add_take(o, key, a);
+}
+
 int json_add_string(json_object *o, const char *key, const char *v) {
         /* json-c represents null as a NULL pointer, which json_add_take() would take for OOM. */
         if (!v)

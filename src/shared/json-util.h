@@ -36,6 +36,8 @@ int json_add_string(json_object *o, const char *key, const char *v);
 int json_add_bool(json_object *o, const char *key, bool v);
 int json_add_int64(json_object *o, const char *key, int64_t v);
 int json_add_uint64(json_object *o, const char *key, uint64_t v);
+/* Adds the strings of l as an array (empty for NULL). */
+int json_add_strv(json_object *o, const char *key, char *const *l);
 /* Adds v, taking the caller's reference even on failure. */
 int json_add_take(json_object *o, const char *key, json_object *v);
 

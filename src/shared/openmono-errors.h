@@ -11,6 +11,7 @@
 #define OM_ERROR_BAD_WORKSPACE "io.openmono.Manager.BadWorkspace"
 #define OM_ERROR_COMMAND_NOT_FOUND "io.openmono.Manager.CommandNotFound"
 #define OM_ERROR_START_FAILED "io.openmono.Manager.StartFailed"
+#define OM_ERROR_CONFIG_BROKEN "io.openmono.Manager.ConfigBroken"
 #define OM_ERROR_NO_SUCH_PROJECT "io.openmono.Manager.NoSuchProject"
 #define OM_ERROR_PROJECT_EXISTS "io.openmono.Manager.ProjectExists"
 #define OM_ERROR_BAD_PROJECT "io.openmono.Manager.BadProject"

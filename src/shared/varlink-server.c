@@ -10,7 +10,10 @@
 #include "varlink-internal.h"
 
 #define VARLINK_CONNECTIONS_MAX 1024U
-#define VARLINK_CONNECTIONS_PER_UID_MAX 64U
+/* Enough for a user's sessions (16 each by default) to be watched at once, plus a few calls;
+ * low enough that one user's connections, each holding at most its input limit and its unread
+ * output, cannot take much of the controller's memory. */
+#define VARLINK_CONNECTIONS_PER_UID_MAX 32U
 
 static const char service_interface[] =
         "interface org.varlink.service\n"

@@ -43,7 +43,7 @@ struct Varlink {
         size_t n_current_fds;
 
         char *output;
-        size_t output_used, output_sent;
+        size_t output_used, output_sent, output_allocated;
         int *output_fds;                /* go out with the byte at output_fds_at */
         size_t n_output_fds, output_fds_at;
         int *pushed_fds;                /* go with the next message queued */
@@ -267,7 +267,23 @@ unsigned varlink_n_received_fds(Varlink *l) {
         return (unsigned) l->n_current_fds;
 }
 
-/* Queues one message (the JSON text plus its NUL) with any pushed fds. */
+size_t varlink_get_output_pending(Varlink *l) {
+        return l->output_used - l->output_sent;
+}
+
+/* Drops what was sent from the front of the output buffer, so a connection that is always a
+ * little behind does not grow its buffer by everything it ever sent. */
+static void compact_output(Varlink *l) {
+        if (l->output_sent == 0 || l->n_output_fds > 0)
+                return;
+        memmove(l->output, l->output + l->output_sent, l->output_used - l->output_sent);
+        l->output_used -= l->output_sent;
+        l->output_sent = 0;
+}
+
+/* Queues one message (the JSON text plus its NUL) with any pushed fds. A server connection
+ * whose peer lets more than VARLINK_OUTPUT_MAX pile up unread is closed: it is not reading its
+ * replies, and they would otherwise be kept in our memory for as long as it pleases. */
 static int enqueue(Varlink *l, json_object *m) {
         const char *text;
         size_t n;
@@ -282,10 +298,22 @@ static int enqueue(Varlink *l, json_object *m) {
         if (!text)
                 return -ENOMEM;
         n = strlen(text) + 1;
-        b = realloc(l->output, l->output_used + n);
-        if (!b)
-                return -ENOMEM;
-        l->output = b;
+        if (l->server && varlink_get_output_pending(l) + n > VARLINK_OUTPUT_MAX) {
+                log_debug("Peer does not read its replies (%zu bytes pending), closing.",
+                          varlink_get_output_pending(l));
+                varlink_close(l);
+                return -ENOBUFS;
+        }
+        compact_output(l);
+        if (l->output_used + n > l->output_allocated) {
+                /* Grow geometrically: a stream of replies must not copy the buffer each time. */
+                size_t a = MAX(l->output_used + n, 2 * l->output_allocated);
+                b = realloc(l->output, a);
+                if (!b)
+                        return -ENOMEM;
+                l->output = b;
+                l->output_allocated = a;
+        }
         if (l->n_pushed_fds > 0) {
                 l->output_fds = steal_ptr(l->pushed_fds);
                 l->n_output_fds = l->n_pushed_fds;
@@ -334,8 +362,14 @@ static int flush_output(Varlink *l) {
                 l->n_output_fds = 0;
         }
         l->output_sent += (size_t) k;
-        if (l->output_sent == l->output_used)
+        if (l->output_sent == l->output_used) {
                 l->output_sent = l->output_used = 0;
+                /* A burst is over: do not keep its buffer for the life of the connection. */
+                if (l->output_allocated > VARLINK_READ_SIZE) {
+                        l->output = mfree(l->output);
+                        l->output_allocated = 0;
+                }
+        }
         return 1;
 }
 
@@ -501,7 +535,8 @@ static int dispatch_reply(Varlink *l) {
 static int dispatch_input(Varlink *l) {
         int r;
 
-        if (l->state != VARLINK_SERVER_IDLE && l->state != VARLINK_CLIENT_AWAITING)
+        /* Calls already buffered wait too while the peer is not reading. */
+        if (!wants_input(l))
                 return 0;
         release_current(l);
         r = next_message(l, &l->current);
@@ -511,8 +546,13 @@ static int dispatch_input(Varlink *l) {
         return r < 0 ? r : 1;
 }
 
+/* A server connection takes the next call only while the replies to earlier ones are being read:
+ * a client that pipelines calls and never reads would otherwise make us buffer every reply. It
+ * is not read from (its input event is off) until its output drains below the mark. */
 static bool wants_input(Varlink *l) {
-        return l->state == VARLINK_SERVER_IDLE || l->state == VARLINK_CLIENT_AWAITING;
+        if (l->state == VARLINK_SERVER_IDLE)
+                return varlink_get_output_pending(l) < VARLINK_OUTPUT_HIGH;
+        return l->state == VARLINK_CLIENT_AWAITING;
 }
 
 /* Fails an outstanding asynchronous call when the peer goes away. */

@@ -35,6 +35,13 @@ typedef struct VarlinkServer VarlinkServer;
 /* More fds than this with one message are a protocol error. */
 #define VARLINK_FDS_MAX 16U
 
+/* Backpressure on server connections: while more than VARLINK_OUTPUT_HIGH bytes of replies wait
+ * for the peer to read them, no further call is read from it; a connection whose unread replies
+ * would exceed VARLINK_OUTPUT_MAX (a stream of "continues" replies, or one huge reply) is
+ * closed. */
+#define VARLINK_OUTPUT_HIGH (256U * 1024U)
+#define VARLINK_OUTPUT_MAX (4U * 1024U * 1024U)
+
 typedef enum VarlinkMethodFlags {
         VARLINK_METHOD_ONEWAY = 1 << 0,
         VARLINK_METHOD_MORE = 1 << 1,
@@ -67,6 +74,8 @@ void *varlink_get_userdata(Varlink *l);
 VarlinkServer *varlink_get_server(Varlink *l);
 /* Peer credentials taken with SO_PEERCRED when the connection was set up. */
 int varlink_get_peer_ucred(Varlink *l, struct ucred *ret);
+/* Bytes queued for the peer and not yet written to the socket. */
+size_t varlink_get_output_pending(Varlink *l);
 /* Timeout for blocking calls, in µs; 0 means wait forever. The default is 60 s. */
 void varlink_set_timeout(Varlink *l, uint64_t usec);
 
@@ -109,7 +118,7 @@ bool varlink_has_pending_call(Varlink *l);
 /* Whether the call being handled asked for "more". */
 bool varlink_call_wants_more(Varlink *l);
 
-/* Server. Connections are limited in number, per user and in input size. */
+/* Server. Connections are limited in number, per user, in input size and in unread output. */
 int varlink_server_new(sd_event *e, VarlinkServer **ret);
 VarlinkServer *varlink_server_free(VarlinkServer *s);
 DEFINE_PTR_CLEANUP(VarlinkServer *, varlink_server_free);

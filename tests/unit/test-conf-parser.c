@@ -417,7 +417,16 @@ static void test_standard_dropins(void **state) {
         assert_strv_equal(s.list, "m", "a", "c", "b-etc", NULL);
         assert_true(asprintf(&warning, "%s/run/om/test.conf.d/20-c.conf:4: [Main] unknown key 'Unknown', "
                              "ignoring", root) > 0);
-        assert_strv_equal(d.warnings, warning, NULL);
+        /* Files that are not read because of their names are named too, never silently skipped. */
+        assert_int_equal(strv_length(d.warnings), 3);
+        assert_true(strv_contains(d.warnings, warning));
+        warning = mfree(warning);
+        assert_true(asprintf(&warning, "%s/usr/share/om/test.conf.d/README: not a *.conf file, ignored", root) > 0);
+        assert_true(strv_contains(d.warnings, warning));
+        warning = mfree(warning);
+        assert_true(asprintf(&warning, "%s/usr/share/om/test.conf.d/.hidden.conf: not a *.conf file, ignored",
+                             root) > 0);
+        assert_true(strv_contains(d.warnings, warning));
 
         /* A late drop-in resets the list the earlier files built. */
         settings_done(&s);

@@ -3,12 +3,14 @@
  * its own sd-event loop in a thread, the client makes blocking calls from the test. */
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -19,7 +21,8 @@ static const char test_interface[] =
         "method Echo(value: string) -> (value: string)\n"
         "method Count(n: int) -> (i: int)\n"
         "method Fail() -> ()\n"
-        "method PassFd() -> (bytes: string)\n";
+        "method PassFd() -> (bytes: string)\n"
+        "method Flood(n: int) -> (junk: string)\n";
 
 typedef struct Fixture {
         sd_event *event;
@@ -27,13 +30,18 @@ typedef struct Fixture {
         pthread_t thread;
         int client_fd;
         int quit_fd[2];
+        Varlink *server_link;           /* the server's end, owned by the server */
 } Fixture;
+
+/* Calls the server has answered, for tests that watch it from the client's thread. */
+static unsigned n_served;
 
 static int method_echo(Varlink *l, json_object *p, VarlinkMethodFlags flags, void *userdata) {
         const char *v;
 
         if (json_get_string(p, "value", &v) < 0)
                 return varlink_error_invalid_parameter(l, "value");
+        __atomic_add_fetch(&n_served, 1, __ATOMIC_SEQ_CST);
         return varlink_reply(l, p);
 }
 
@@ -77,6 +85,23 @@ static int method_pass_fd(Varlink *l, json_object *p, VarlinkMethodFlags flags, 
         return varlink_reply(l, r);
 }
 
+/* Streams n replies of 4 KiB without waiting for the client, as a "more" method may. */
+static int method_flood(Varlink *l, json_object *p, VarlinkMethodFlags flags, void *userdata) {
+        _cleanup_(json_object_putp) json_object *r = json_object_new_object();
+        char junk[4096];
+        int64_t n;
+
+        if (json_get_int64(p, "n", &n) < 0 || !(flags & VARLINK_METHOD_MORE))
+                return varlink_error_invalid_parameter(l, "n");
+        memset(junk, 'j', sizeof junk - 1);
+        junk[sizeof junk - 1] = 0;
+        json_add_string(r, "junk", junk);
+        for (int64_t i = 0; i < n; i++)
+                if (varlink_notify(l, r) < 0)
+                        return 0;       /* the connection is gone */
+        return varlink_reply(l, r);
+}
+
 static int on_quit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
@@ -104,8 +129,9 @@ static int setup(void **state) {
                                 { "io.openmono.Test.Count", method_count },
                                 { "io.openmono.Test.Fail", method_fail },
                                 { "io.openmono.Test.PassFd", method_pass_fd },
-                         }, 3), 0);
-        assert_int_equal(varlink_server_add_connection(f->server, sp[0], NULL), 0);
+                                { "io.openmono.Test.Flood", method_flood },
+                         }, 4), 0);
+        assert_int_equal(varlink_server_add_connection(f->server, sp[0], &f->server_link), 0);
         f->client_fd = sp[1];
         assert_int_equal(pthread_create(&f->thread, NULL, server_thread, f), 0);
         *state = f;
@@ -309,6 +335,101 @@ static void test_endless_message_closes(void **state) {
         assert_true(recv(f->client_fd, buf, sizeof buf, 0) <= 0);
 }
 
+/* Sends as much of buf as the socket takes within timeout_ms of no progress; returns the bytes sent. */
+static size_t send_until_stuck(int fd, const char *buf, size_t n, int timeout_ms) {
+        size_t done = 0;
+
+        while (done < n) {
+                struct pollfd p = { .fd = fd, .events = POLLOUT };
+                ssize_t k = send(fd, buf + done, n - done, MSG_DONTWAIT|MSG_NOSIGNAL);
+
+                if (k > 0) {
+                        done += (size_t) k;
+                        continue;
+                }
+                assert_true(k < 0 && errno == EAGAIN);
+                if (poll(&p, 1, timeout_ms) == 0)
+                        break;
+        }
+        return done;
+}
+
+/* Waits until the server has answered nothing more for a while, and returns the count. */
+static unsigned wait_served_settled(void) {
+        unsigned before;
+
+        do {
+                before = __atomic_load_n(&n_served, __ATOMIC_SEQ_CST);
+                usleep(200 * 1000);
+        } while (__atomic_load_n(&n_served, __ATOMIC_SEQ_CST) != before);
+        return before;
+}
+
+/* Reads replies until n NULs (one per reply) have arrived; returns how many did. */
+static size_t read_replies(int fd, size_t n) {
+        char buf[64 * 1024];
+        size_t seen = 0;
+
+        while (seen < n) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                ssize_t k;
+
+                if (poll(&p, 1, 5000) <= 0)
+                        break;
+                k = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (k <= 0)
+                        break;
+                for (ssize_t i = 0; i < k; i++)
+                        seen += buf[i] == 0;
+        }
+        return seen;
+}
+
+/* A client that pipelines thousands of calls and never reads the replies: the server stops
+ * reading from it, so what it buffers stays below the mark, and it serves every call once the
+ * client reads. */
+static void test_unread_replies_stop_reading(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *call = NULL, *stream = NULL;
+        size_t n_calls = 20000, len, sent;
+        unsigned served;
+
+        assert_true(asprintf(&call, "{\"method\":\"io.openmono.Test.Echo\",\"parameters\":{\"value\":\"%01000d\"}}", 0) > 0);
+        len = strlen(call) + 1;
+        stream = malloc(len * n_calls);
+        for (size_t i = 0; i < n_calls; i++)
+                memcpy(stream + i * len, call, len);
+        __atomic_store_n(&n_served, 0, __ATOMIC_SEQ_CST);
+
+        sent = send_until_stuck(f->client_fd, stream, len * n_calls, 500) / len;
+        served = wait_served_settled();
+        print_message("# sent %zu calls (%zu bytes), served %u, server has %zu bytes unread\n",
+                      sent, sent * len, served, varlink_get_output_pending(f->server_link));
+        assert_true(sent < n_calls);            /* the client got stuck: the server stopped reading */
+        assert_true(served < sent);
+        assert_true(varlink_get_output_pending(f->server_link) <= VARLINK_OUTPUT_HIGH + len + 64);
+        assert_int_equal(varlink_server_n_connections(f->server), 1);
+
+        /* Reading resumes the server: every complete call gets its reply. */
+        assert_int_equal(read_replies(f->client_fd, sent), sent);
+        assert_int_equal(__atomic_load_n(&n_served, __ATOMIC_SEQ_CST), sent);
+}
+
+/* A stream of replies the client does not read is cut off at the hard cap. */
+static void test_unread_stream_closes(void **state) {
+        Fixture *f = *state;
+        const char call[] = "{\"method\":\"io.openmono.Test.Flood\",\"more\":true,\"parameters\":{\"n\":4000}}";
+        char buf[64];
+
+        assert_int_equal(send(f->client_fd, call, sizeof call, MSG_NOSIGNAL), (ssize_t) sizeof call);
+        for (int i = 0; i < 50 && varlink_server_n_connections(f->server) > 0; i++)
+                usleep(100 * 1000);
+        assert_int_equal(varlink_server_n_connections(f->server), 0);
+        /* What was written before the cap can still be read, then the connection ends. */
+        while (recv(f->client_fd, buf, sizeof buf, 0) > 0)
+                ;
+}
+
 static void test_check_bindings(void **state) {
         Fixture *f = *state;
         _cleanup_free_ char *name = NULL;
@@ -345,6 +466,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_array_instead_of_object_closes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_endless_message_closes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_check_bindings, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unread_replies_stop_reading, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unread_stream_closes, setup, teardown),
                 cmocka_unit_test(test_disconnected_client),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
