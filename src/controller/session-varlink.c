@@ -582,8 +582,10 @@ static int pin_mounts(Manager *m, Varlink *l, const StartRequest *req, SessionPo
         if (r < 0) {
                 (void) workspace_mount_unpin(m->runtime_dir, p->session_id);
                 (void) secret_unstage(m->runtime_dir, p->session_id);
+                /* open_tree() refuses a directory on a mount of another mount namespace. */
                 return varlink_errorf(l, OM_ERROR_BAD_WORKSPACE, "Cannot pin the session's %s: %s.",
-                                      p->workspace_mount || !p->workspace ? "storage" : "workspace", strerror(-r));
+                                      p->workspace_mount || !p->workspace ? "storage" : "workspace",
+                                      r == -EINVAL ? "it is not in the host's mount namespace" : strerror(-r));
         }
         return 1;
 }
