@@ -570,22 +570,22 @@ static int pin_mounts(Manager *m, Varlink *l, const StartRequest *req, SessionPo
 
         if (p->workspace)
                 r = workspace_mount_pin(m->runtime_dir, p->session_id, WORKSPACE_MOUNT_WORKSPACE,
-                                        req->workspace_fd, p->owner_uid, &p->workspace_mount);
+                                        req->workspace_fd, p->workspace, p->owner_uid, &p->workspace_mount);
         if (r >= 0 && p->storage) {
                 r = fd = open_directory_nofollow(p->storage);
                 if (r >= 0)
                         r = workspace_mount_pin(m->runtime_dir, p->session_id, WORKSPACE_MOUNT_STORAGE, fd,
-                                                p->owner_uid, &storage);
+                                                /* path= */ NULL, p->owner_uid, &storage);
                 if (r >= 0)
                         free_and_replace(p->storage, storage);
         }
         if (r < 0) {
                 (void) workspace_mount_unpin(m->runtime_dir, p->session_id);
                 (void) secret_unstage(m->runtime_dir, p->session_id);
-                /* open_tree() refuses a directory on a mount of another mount namespace. */
                 return varlink_errorf(l, OM_ERROR_BAD_WORKSPACE, "Cannot pin the session's %s: %s.",
                                       p->workspace_mount || !p->workspace ? "storage" : "workspace",
-                                      r == -EINVAL ? "it is not in the host's mount namespace" : strerror(-r));
+                                      r == -ESTALE ? "it is not the same directory in the host's mount namespace" :
+                                      strerror(-r));
         }
         return 1;
 }

@@ -71,9 +71,33 @@ static int mounts_dir_setup(const char *dir) {
         return NEG_ERRNO(mount_setattr(AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, &unbindable, sizeof unbindable));
 }
 
-/* Clones the mount of fd, checks the clone is what fd names and belongs to owner, and attaches it
+/* Clones the mount of the directory fd (st) into a detached one. Not AT_RECURSIVE: what the owner
+ * mounted below the directory (FUSE) stays out. */
+static int clone_tree(int fd, const char *path, const struct stat *st) {
+        _cleanup_close_ int alt = -EBADF;
+        struct stat st2;
+        int tree;
+
+        tree = NEG_ERRNO(open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+        if (tree != -EINVAL || !path)
+                return tree;
+        /* fd is on a mount of another mount namespace, which the kernel does not clone: the
+         * client runs in a unit with a namespace of its own (ProtectSystem=, as cron jobs do), or
+         * made one (unshare -Urm). Take the directory at the same path in ours, reached without
+         * following a symlink, and only if it is the very same inode. */
+        alt = open_directory_nofollow(path);
+        if (alt < 0)
+                return alt;
+        if (fstat(alt, &st2) < 0)
+                return -errno;
+        if (st2.st_dev != st->st_dev || st2.st_ino != st->st_ino)
+                return -ESTALE;
+        return NEG_ERRNO(open_tree(alt, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+}
+
+/* Clones the directory fd, checks the clone is what fd names and belongs to owner, and attaches it
  * at target. */
-static int attach_clone(int fd, uid_t owner, const char *target) {
+static int attach_clone(int fd, const char *path, uid_t owner, const char *target) {
         struct mount_attr attr = {
                 .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                 .propagation = MS_PRIVATE,
@@ -84,10 +108,7 @@ static int attach_clone(int fd, uid_t owner, const char *target) {
 
         if (fstat(fd, &a) < 0)
                 return -errno;
-        /* Not AT_RECURSIVE: what the owner mounted below the directory (FUSE) stays out. Fails
-         * with EINVAL for a directory on a mount of another mount namespace (a client that made
-         * its own with unshare -Urm), which is as it should be. */
-        tree = NEG_ERRNO(open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+        tree = clone_tree(fd, path, &a);
         if (tree < 0)
                 return tree;
         if (fstat(tree, &b) < 0)
@@ -106,8 +127,8 @@ static int attach_clone(int fd, uid_t owner, const char *target) {
         return NEG_ERRNO(move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
 }
 
-int workspace_mount_pin(const char *runtime_dir, const char *id, const char *name, int fd, uid_t owner,
-                        char **ret_path) {
+int workspace_mount_pin(const char *runtime_dir, const char *id, const char *name, int fd, const char *path,
+                        uid_t owner, char **ret_path) {
         _cleanup_free_ char *mounts = NULL, *dir = NULL, *target = NULL;
         int r;
 
@@ -123,7 +144,7 @@ int workspace_mount_pin(const char *runtime_dir, const char *id, const char *nam
         if (r >= 0)
                 r = make_private_dir(target);
         if (r >= 0)
-                r = attach_clone(fd, owner, target);
+                r = attach_clone(fd, path, owner, target);
         if (r < 0) {
                 (void) rmdir(target);
                 (void) rmdir(dir);

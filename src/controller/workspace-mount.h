@@ -19,11 +19,13 @@
 
 /* Attaches a clone of the directory fd refers to (that mount only, not what is mounted below
  * it), nosuid, nodev and with private propagation, at <runtime_dir>/mounts/<id>/<name>. Checks on
- * the clone itself that it is the inode of fd, a directory, and owned by owner. Returns 0 and the
- * path in *ret_path; -EINVAL if fd is on a mount outside the controller's mount namespace, -EPERM
+ * the clone itself that it is the inode of fd, a directory, and owned by owner. When fd is on a
+ * mount of another mount namespace, the directory at path (may be NULL) in the controller's is
+ * taken instead if it is the same inode. Returns 0 and the pin's path in *ret_path; -EINVAL if fd
+ * is in another mount namespace and path is NULL, -ESTALE if path is not the same inode, -EPERM
  * for another owner, -ENOTDIR, or what the mount calls fail with. */
-int workspace_mount_pin(const char *runtime_dir, const char *id, const char *name, int fd, uid_t owner,
-                        char **ret_path);
+int workspace_mount_pin(const char *runtime_dir, const char *id, const char *name, int fd, const char *path,
+                        uid_t owner, char **ret_path);
 
 /* Detaches the pins of session id and removes its directory. Returns 0, also when there was
  * nothing, or the first error. */

@@ -150,6 +150,19 @@ check_output "a session's mounts are nosuid and nodev" "^nosuid nodev$" \
         as alice openmonoctl run --pipe -w "$WS" -- /bin/sh -c \
         'o=$(findmnt -n -o OPTIONS /workspace); case $o in *nosuid*) printf nosuid;; esac; case $o in *nodev*) echo " nodev";; esac'
 
+echo "# Clients in a mount namespace of their own"
+check_output "a client in a unit with ProtectSystem= (as cron jobs run) gets its workspace" "^SEEN=real$" \
+        systemd-run --quiet --pipe --wait --uid=alice -p ProtectSystem=strict -p ProtectHome=read-only \
+        -p PrivateTmp=yes /usr/bin/openmonoctl run --pipe --network=none -w "$WS" -- $PROBE
+if testbed_run runuser -u alice -- unshare -Urm true 2>/dev/null; then
+        check_output "a client that mounts her home over the workspace in her own namespace is refused" \
+                "Cannot use this directory as a workspace|Cannot pin" \
+                sh -c "runuser -u alice -- unshare -Urm sh -c 'mount --bind /home/alice $WS &&
+                       openmonoctl run --pipe --network=none -w $WS -- $PROBE' 2>&1; true"
+else
+        note "unprivileged user namespaces are off in this bed: the unshare -Urm case is not tested"
+fi
+
 echo "# What systemd is told, and what is left behind"
 ID=$(as alice openmonoctl run --detach --network=none -w "$WS" -- /bin/sleep 60)
 wait_until 10 sh -c "systemctl is-active -q openmono-session-$ID.service"

@@ -31,6 +31,7 @@ static SessionPolicy *make_policy(NetworkPolicy network, SessionIdentity identit
         p->owner_name = strdup("alice");
         p->identity = identity;
         p->workspace = identity == SESSION_IDENTITY_OWNER ? strdup("/home/alice/src/app") : NULL;
+        p->workspace_mount = identity == SESSION_IDENTITY_OWNER ? strdup("/run/openmono/mounts/s1/workspace") : NULL;
         p->storage = strdup("/srv/openmono-storage/alice");
         p->network = network;
         p->cpu_quota_percent = 150;
@@ -96,7 +97,7 @@ static void test_run_args_session(void **state) {
                 "PrivateIPC=yes",
                 "ProtectProc=invisible",
                 "ProcSubset=pid",
-                "BindPaths=/home/alice/src/app:/workspace:rbind",
+                "BindPaths=/run/openmono/mounts/s1/workspace:/workspace:rbind",
                 "BindPaths=/srv/openmono-storage/alice:/storage:rbind",
                 "BindReadOnlyPaths=-/run/openmono/inference.sock:/run/openmono/inference.sock:rbind",
                 "InaccessiblePaths=-/run/dbus/system_bus_socket -/var/run/dbus -/run/systemd/private "
