@@ -178,7 +178,7 @@ check_output "inside, /proc/self/mountinfo lists no pin (the session's or anothe
 testbed_run openmonoctl stop "$ID" >/dev/null 2>&1 || true
 check_output "/run/openmono/mounts is root's alone" "^700 root$" stat -c '%a %U' /run/openmono/mounts
 check "the controller shares PID 1's mount namespace, where systemd resolves BindPaths=" \
-        sh -c 'test "$(readlink /proc/$(systemctl show -P MainPID openmonod.service)/ns/mnt)" = "$(readlink /proc/1/ns/mnt)"'
+        sh -c 'openmonoctl status >/dev/null; test "$(readlink /proc/$(systemctl show -P MainPID openmonod.service)/ns/mnt)" = "$(readlink /proc/1/ns/mnt)"'
 
 echo "# Control paths below the home are refused"
 testbed_run runuser -u alice -- mkdir -p /home/alice/.local/share/systemd/user /home/alice/.config /home/alice/.ssh
