@@ -32,6 +32,9 @@ int main(int argc, char *argv[]) {
         p->network = network_policy_from_string(argv[4]);
         if (!(p->session_id = strdup("bench")) || !(p->project = strdup("bench")) ||
             !(p->owner_name = strdup(pw->pw_name)) || !(p->workspace = strdup(argv[2])) ||
+            /* The raw unit binds the directory itself: pinning it is part of what openmonoctl's
+             * time measures. */
+            !(p->workspace_mount = strdup(argv[2])) ||
             !(p->storage = strdup(argv[3])) || strv_extend(&p->environment, "HOME=/storage") < 0)
                 return 1;
         for (int i = 5; i < argc; i++)

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "manager.h"
 #include "secret-store.h"
+#include "workspace-mount.h"
 
 static const char *arg_socket = NULL;
 static bool arg_check_config = false;
@@ -114,6 +115,10 @@ int main(int argc, char *argv[]) {
         r = secret_unstage_all(m->runtime_dir);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove staged credentials, ignoring: %m");
+        /* The same for pinned workspaces: running sessions hold binds of their own. */
+        r = workspace_mount_unpin_all(m->runtime_dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove pinned workspaces, ignoring: %m");
         r = manager_recover_sessions(m);
         if (r < 0)
                 log_warning_errno(r, "Failed to look for running sessions, continuing without: %m");

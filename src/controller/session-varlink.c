@@ -19,6 +19,7 @@
 #include "strv.h"
 #include "template.h"
 #include "user-util.h"
+#include "workspace-mount.h"
 #include "workspace.h"
 
 /* Decides whether the caller of l may act on a session owned by owner. Returns >0 if so, 0 if
@@ -318,8 +319,9 @@ static int identity_from_owner_project(Manager *m, Varlink *l, const Project *pr
                                       "Sessions of project '%s' run as %s; only %s and administrators may start them.",
                                       proj->name, proj->owner, proj->owner);
         p->identity = SESSION_IDENTITY_OWNER;
+        /* No symlink in any component: the owner controls directories on the way. */
         if (req->workspace_fd < 0 && uid_is_admin(u->uid))
-                req->workspace_fd = NEG_ERRNO(open(proj->workspace, O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_NOFOLLOW));
+                req->workspace_fd = open_directory_nofollow(proj->workspace);
         if (req->workspace_fd < 0)
                 return varlink_errorf(l, OM_ERROR_BAD_WORKSPACE, "Cannot open the workspace %s of project '%s'.",
                                       proj->workspace, proj->name);
@@ -581,6 +583,43 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
         return r;
 }
 
+/* Pins what the session binds: the workspace directory that was verified (the caller's fd, or the
+ * one the controller opened for an owner project) and the owner's storage. systemd is given the
+ * pins' root-only paths, never a path through a directory a user controls. Returns 1 to go on, 0
+ * when it replied with an error. */
+static int pin_mounts(Manager *m, Varlink *l, const StartRequest *req, SessionPolicy *p) {
+        _cleanup_free_ char *storage = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r = 0;
+
+        if (p->workspace)
+                r = workspace_mount_pin(m->runtime_dir, p->session_id, WORKSPACE_MOUNT_WORKSPACE,
+                                        req->workspace_fd, p->workspace, p->owner_uid, &p->workspace_mount);
+        if (r >= 0 && p->storage) {
+                r = fd = open_directory_nofollow(p->storage);
+                if (r >= 0)
+                        r = workspace_mount_pin(m->runtime_dir, p->session_id, WORKSPACE_MOUNT_STORAGE, fd,
+                                                /* path= */ NULL, p->owner_uid, &storage);
+                if (r >= 0)
+                        free_and_replace(p->storage, storage);
+        }
+        if (r < 0) {
+                (void) workspace_mount_unpin(m->runtime_dir, p->session_id);
+                (void) secret_unstage(m->runtime_dir, p->session_id);
+                return varlink_errorf(l, OM_ERROR_BAD_WORKSPACE, "Cannot pin the session's %s: %s.",
+                                      p->workspace_mount || !p->workspace ? "storage" : "workspace",
+                                      r == -ESTALE ? "it is not the same directory in the host's mount namespace" :
+                                      strerror(-r));
+        }
+        return 1;
+}
+
+/* Undoes what was staged for a session that does not start. */
+static void unstage(Manager *m, const SessionPolicy *p) {
+        (void) secret_unstage(m->runtime_dir, p->session_id);
+        (void) workspace_mount_unpin(m->runtime_dir, p->session_id);
+}
+
 static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
         _cleanup_(session_policy_freep) SessionPolicy *p = session_policy_new();
         _cleanup_(start_request_done) StartRequest req = {
@@ -606,16 +645,18 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
                                       "The configuration is broken, no sessions start until it is fixed: %s",
                                       m->config_error);
         r = decide(m, l, &req, &u, p);
+        if (r > 0)
+                r = pin_mounts(m, l, &req, p);
         if (r <= 0)
                 return r;
         r = session_policy_validate(p);
         if (r < 0) {
-                (void) secret_unstage(m->runtime_dir, p->session_id);
+                unstage(m, p);
                 return varlink_errorf(l, VARLINK_ERROR_INVALID_PARAMETER, "The session's policy is not valid.");
         }
         r = launch(m, l, p);
         if (r < 0) {
-                (void) secret_unstage(m->runtime_dir, p->session_id);
+                unstage(m, p);
                 return varlink_errorf(l, OM_ERROR_START_FAILED, "systemd refused to start the session: %s",
                                       strerror(-r));
         }

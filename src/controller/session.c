@@ -14,6 +14,7 @@
 #include "secret-store.h"
 #include "session.h"
 #include "unit-props.h"
+#include "workspace-mount.h"
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
@@ -230,9 +231,12 @@ static void session_update(Session *s) {
                 return;
 
         /* systemd has copied the credentials once the unit is past starting (Type=exec: the
-         * command runs), or will never need them: the staged copies go. */
-        if (s->state != SESSION_STARTING)
+         * command runs), or will never need them: the staged copies go. So do the pinned
+         * mounts: the session's mount namespace holds binds of its own by then. */
+        if (s->state != SESSION_STARTING) {
                 (void) secret_unstage(s->manager->runtime_dir, s->id);
+                (void) workspace_mount_unpin(s->manager->runtime_dir, s->id);
+        }
         manager_audit_session(s->manager, s);
         session_notify_watchers(s);
         if (session_state_is_final(s->state)) {

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Workspace checks. A workspace is bound read-write into a sandbox that runs as its owner, so
  * it must not be a place from which the sandbox could reach the host's or the owner's control
- * planes (a user's home holds ~/.config/systemd/user, /run/user holds their service manager). */
+ * planes (a user's home holds ~/.config/systemd/user, /run/user holds their service manager).
+ * A directory is judged where it is when the session starts: an owner who moves ~/.config into a
+ * workspace and back does by hand what the rule keeps sessions from doing, and gains nothing
+ * their own account could not. */
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -15,25 +18,89 @@ static const char *const forbidden_prefixes[] = {
         "/proc", "/sys", "/dev", "/run", "/etc", "/boot", "/usr", "/var/lib/openmono",
 };
 
-static bool path_is_prefix(const char *prefix, const char *path) {
-        size_t n = strlen(prefix);
+/* Like systemd's path_startswith(), component by component: if path is prefix or below it,
+ * returns the rest of path without leading slashes ("" for prefix itself), otherwise NULL.
+ * Repeated and trailing slashes do not count. */
+static const char *path_startswith_components(const char *path, const char *prefix) {
+        for (;;) {
+                size_t a, b;
 
-        return strncmp(prefix, path, n) == 0 && (path[n] == '/' || path[n] == 0);
+                path += strspn(path, "/");
+                prefix += strspn(prefix, "/");
+                if (*prefix == 0)
+                        return path;
+                a = strcspn(path, "/");
+                b = strcspn(prefix, "/");
+                if (a != b || strncmp(path, prefix, a) != 0)
+                        return NULL;
+                path += a;
+                prefix += b;
+        }
 }
 
-/* A workspace must not be /, a forbidden tree, or the owner's home or one of its ancestors. */
+/* An absolute path without "." and ".." components, which the rules could not judge by name. */
+static bool path_is_plain(const char *path) {
+        if (!path || path[0] != '/')
+                return false;
+        for (const char *c = path; *(c += strspn(c, "/")); c += strcspn(c, "/")) {
+                size_t n = strcspn(c, "/");
+                if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+        }
+        return true;
+}
+
+WorkspaceLocation workspace_location_check(const char *path, const char *home) {
+        const char *rest;
+
+        if (!path_is_plain(path) || (home && !path_is_plain(home)))
+                return _WORKSPACE_LOCATION_INVALID;
+        if (isempty(path_startswith_components(path, "/")))
+                return WORKSPACE_LOCATION_SYSTEM;
+        /* Before the system trees, of which /run is one, so that the refusal says why. */
+        if (path_startswith_components(path, "/run/user"))
+                return WORKSPACE_LOCATION_RUN_USER;
+        for (size_t i = 0; i < ELEMENTSOF(forbidden_prefixes); i++)
+                if (path_startswith_components(path, forbidden_prefixes[i]))
+                        return WORKSPACE_LOCATION_SYSTEM;
+        if (!home)
+                return WORKSPACE_LOCATION_OK;
+        /* The home holds the owner's control files (~/.bashrc, ~/.profile), and a directory above
+         * it holds the home. */
+        if (path_startswith_components(home, path))
+                return WORKSPACE_LOCATION_HOME;
+        /* Dot-directories are where programs keep what they read and run later, outside the
+         * sandbox: ~/.config/systemd/user and ~/.local/share/systemd/user (units the user's
+         * manager starts), ~/.ssh (authorized_keys), ~/.gnupg, shell and editor startup files.
+         * Their names are not a closed list, so every one is refused. */
+        rest = path_startswith_components(path, home);
+        if (rest && rest[0] == '.')
+                return WORKSPACE_LOCATION_DOT_DIR;
+        return WORKSPACE_LOCATION_OK;
+}
+
+/* Judges path for owner, both by the home passwd names and by where that really is (/home may be
+ * a symlink, while path is canonical). Returns 0 or the errno of workspace_verify_fd(). */
 static int check_location(const char *path, uid_t owner) {
+        static const int errors[_WORKSPACE_LOCATION_MAX] = {
+                [WORKSPACE_LOCATION_SYSTEM] = -EBUSY,
+                [WORKSPACE_LOCATION_RUN_USER] = -EXDEV,
+                [WORKSPACE_LOCATION_HOME] = -EISDIR,
+                [WORKSPACE_LOCATION_DOT_DIR] = -EACCES,
+        };
+        _cleanup_free_ char *real_home = NULL;
+        WorkspaceLocation l;
         struct passwd *pw;
 
-        if (streq(path, "/"))
-                return -EBUSY;
-        for (size_t i = 0; i < ELEMENTSOF(forbidden_prefixes); i++)
-                if (path_is_prefix(forbidden_prefixes[i], path))
-                        return -EBUSY;
         pw = getpwuid(owner);
-        if (pw && pw->pw_dir && path_is_prefix(path, pw->pw_dir))
-                return -EBUSY;
-        return 0;
+        if (pw && !isempty(pw->pw_dir))
+                real_home = realpath(pw->pw_dir, NULL);
+        l = workspace_location_check(path, pw && !isempty(pw->pw_dir) ? pw->pw_dir : NULL);
+        if (l == WORKSPACE_LOCATION_OK && real_home)
+                l = workspace_location_check(path, real_home);
+        if (l < 0)
+                return -ESTALE;
+        return errors[l];
 }
 
 int workspace_verify_fd(int fd, uid_t owner, char **ret_path) {
@@ -69,7 +136,13 @@ int workspace_verify_fd(int fd, uid_t owner, char **ret_path) {
 const char *workspace_error_to_string(int r) {
         return r == -ENOTDIR ? "it is not a directory" :
                r == -EPERM ? "it does not belong to the user the sessions run as" :
-               r == -EBUSY ? "it is a system location, a home directory or one of its parents" :
+               r == -EBUSY ? "it is / or inside a system tree (/etc, /usr, /run, /proc, /sys, /dev, /boot, "
+                             "OpenMono's state), which sessions must not write" :
+               r == -EXDEV ? "it is below /run/user/, where users' service managers and runtime files live" :
+               r == -EISDIR ? "it is the home directory or a directory above it, which holds the home's "
+                              "startup files" :
+               r == -EACCES ? "it is at or below a dot-directory of the home (such as ~/.config, ~/.local "
+                              "or ~/.ssh), whose files programs run outside the sandbox" :
                r == -ESTALE ? "it was moved or removed while being checked" : strerror(-r);
 }
 

@@ -92,6 +92,7 @@ SessionPolicy *session_policy_free(SessionPolicy *p) {
         free(p->project);
         free(p->owner_name);
         free(p->workspace);
+        free(p->workspace_mount);
         free(p->storage);
         free(p->inference_socket);
         strv_free(p->allowed_cidrs);
@@ -266,10 +267,10 @@ static int validate_identity(const SessionPolicy *p) {
                 if (p->owner_uid == 0 || isempty(p->owner_name) || streq(p->owner_name, "root") ||
                     strpbrk(p->owner_name, "/: ") || string_has_cc(p->owner_name))
                         return -EINVAL;
-                return path_is_safe(p->workspace) ? 0 : -EINVAL;
+                return path_is_safe(p->workspace) && path_is_safe(p->workspace_mount) ? 0 : -EINVAL;
         case SESSION_IDENTITY_DYNAMIC:
                 /* The workspace is the StateDirectory= systemd creates for the dynamic user. */
-                return p->workspace ? -EINVAL : 0;
+                return p->workspace || p->workspace_mount ? -EINVAL : 0;
         default:
                 return -EINVAL;
         }
@@ -353,12 +354,16 @@ static int build_unit(const SessionPolicy *p, UnitProperties *u) {
         return r;
 }
 
-/* Returns the host path of the workspace: the owner's checkout, or the directory systemd keeps for
- * a dynamic user's StateDirectory=. That lives under /var/lib/private/; bind mount sources are
- * resolved on the host, so this is the real directory rather than the symlink in /var/lib/. */
+/* Returns the host path systemd binds at /workspace: the controller's pin of the owner's checkout,
+ * or the directory systemd keeps for a dynamic user's StateDirectory=. That lives under
+ * /var/lib/private/; bind mount sources are resolved on the host, so this is the real directory
+ * rather than the symlink in /var/lib/. No user controls a component of that path: /var/lib/private
+ * is root's and 0700, openmono-workspaces is created by systemd and root's, and <project> is a
+ * valid project name (no slash, no dots) whose directory only the dynamic user owns, in a parent it
+ * cannot write, so it can be neither renamed nor replaced by a symlink. */
 static int workspace_source(const SessionPolicy *p, char **ret) {
         if (p->identity == SESSION_IDENTITY_OWNER)
-                *ret = strdup(p->workspace);
+                *ret = strdup(p->workspace_mount);
         else if (asprintf(ret, "/var/lib/private/" SESSION_STATE_SUBDIR "/%s", p->project) < 0)
                 *ret = NULL;
         return *ret ? 0 : -ENOMEM;

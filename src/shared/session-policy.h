@@ -71,8 +71,12 @@ typedef struct SessionPolicy {
         char *owner_name;               /* User= for SESSION_IDENTITY_OWNER */
         SessionIdentity identity;
 
-        char *workspace;                /* absolute host path; must be NULL for SESSION_IDENTITY_DYNAMIC */
-        char *storage;                  /* absolute host path bound at /storage, or NULL */
+        /* The owner's checkout, by the path the user knows it by: for display only, never handed
+         * to systemd (a path through a directory a user controls can be swapped for a symlink
+         * before systemd resolves it). Both must be NULL for SESSION_IDENTITY_DYNAMIC. */
+        char *workspace;
+        char *workspace_mount;          /* the controller's pin of that directory: the BindPaths= source */
+        char *storage;                  /* host path bound at /storage (the controller's pin), or NULL */
         char *inference_socket;         /* absolute path, bound at the same path if it exists */
 
         NetworkPolicy network;

@@ -22,6 +22,7 @@
 #define _cleanup_props_ _cleanup_(unit_properties_freep)
 
 #define WORKSPACE "/home/alice/src/app"
+#define WORKSPACE_MOUNT "/run/openmono/mounts/s1/workspace"
 
 static SessionPolicy *make_policy(NetworkPolicy network, SessionIdentity identity) {
         SessionPolicy *p = session_policy_new();
@@ -34,6 +35,7 @@ static SessionPolicy *make_policy(NetworkPolicy network, SessionIdentity identit
         p->owner_name = strdup("alice");
         p->identity = identity;
         p->workspace = identity == SESSION_IDENTITY_OWNER ? strdup(WORKSPACE) : NULL;
+        p->workspace_mount = identity == SESSION_IDENTITY_OWNER ? strdup(WORKSPACE_MOUNT) : NULL;
         p->storage = strdup("/srv/openmono-storage/alice");
         p->network = network;
         if (network == NETWORK_POLICY_ALLOWLIST)
@@ -266,7 +268,8 @@ static void test_identity_owner(void **state) {
         assert_null(unit_properties_find(u, "DynamicUser"));
         assert_null(unit_properties_find(u, "StateDirectory"));
         b = find_typed(u, "BindPaths", UNIT_PROPERTY_BIND_PATHS);
-        assert_string_equal(b->bind_paths.items[0].source, WORKSPACE);
+        /* systemd binds the controller's pin, never the user's path. */
+        assert_string_equal(b->bind_paths.items[0].source, WORKSPACE_MOUNT);
         assert_string_equal(b->bind_paths.items[0].destination, "/workspace");
         assert_false(b->bind_paths.items[0].ignore_enoent);
         assert_true(b->bind_paths.items[0].recursive);
@@ -282,6 +285,9 @@ static void test_identity_owner(void **state) {
         p->owner_name = NULL;
         assert_int_equal(session_policy_to_unit_properties(p, &none), -EINVAL);
         p->owner_name = strdup("alice");
+        p->workspace_mount = mfree(p->workspace_mount);
+        assert_int_equal(session_policy_to_unit_properties(p, &none), -EINVAL);
+        p->workspace_mount = strdup(WORKSPACE_MOUNT);
         p->workspace = mfree(p->workspace);
         assert_int_equal(session_policy_to_unit_properties(p, &none), -EINVAL);
         assert_null(none);

@@ -31,6 +31,7 @@ static SessionPolicy *make_policy(NetworkPolicy network, SessionIdentity identit
         p->owner_name = strdup("alice");
         p->identity = identity;
         p->workspace = identity == SESSION_IDENTITY_OWNER ? strdup("/home/alice/src/app") : NULL;
+        p->workspace_mount = identity == SESSION_IDENTITY_OWNER ? strdup("/run/openmono/mounts/s1/workspace") : NULL;
         p->storage = strdup("/srv/openmono-storage/alice");
         p->network = network;
         p->cpu_quota_percent = 150;
@@ -98,7 +99,7 @@ static void test_run_args_session(void **state) {
                 "ProcSubset=pid",
                 "TemporaryFileSystem=/dev/shm:mode=1777,nosuid,nodev",
                 "TemporaryFileSystem=/run:mode=0755,nosuid,nodev,noexec",
-                "BindPaths=/home/alice/src/app:/workspace:rbind",
+                "BindPaths=/run/openmono/mounts/s1/workspace:/workspace:rbind",
                 "BindPaths=/srv/openmono-storage/alice:/storage:rbind",
                 "BindReadOnlyPaths=-/run/systemd/journal/socket:/run/systemd/journal/socket:rbind",
                 "BindReadOnlyPaths=-/run/systemd/journal/stdout:/run/systemd/journal/stdout:rbind",
