@@ -368,10 +368,10 @@ static bool is_owner(const Project *p, uid_t uid) {
         return uid_to_name(uid, &name) >= 0 && streq(name, p->owner);
 }
 
-bool project_may_use(const Project *p, uid_t uid) {
+bool project_admits(const Project *p, uid_t uid) {
         _cleanup_free_ char *name = NULL;
 
-        if (uid_is_admin(uid) > 0 || is_owner(p, uid))
+        if (is_owner(p, uid))
                 return true;
         /* Others run code as the owner with the owner identity; only dynamic projects share. */
         if (p->identity != SESSION_IDENTITY_DYNAMIC)
@@ -382,6 +382,10 @@ bool project_may_use(const Project *p, uid_t uid) {
                 if (uid_in_group(uid, *g) > 0)
                         return true;
         return false;
+}
+
+bool project_may_use(const Project *p, uid_t uid) {
+        return uid_is_admin(uid) > 0 || project_admits(p, uid);
 }
 
 bool project_may_manage(const Project *p, uid_t uid) {

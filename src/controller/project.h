@@ -98,4 +98,7 @@ int project_name_collides(const char *name);
 /* Whether the user may start sessions of p, and whether they may change or remove it. Admins
  * may do both; system projects are changed by editing their files. */
 bool project_may_use(const Project *p, uid_t uid);
+/* Whether the project's owner let uid in: the owner, or one of Users=/Groups= of a dynamic
+ * project. Unlike project_may_use(), administrators are not let in by their role. */
+bool project_admits(const Project *p, uid_t uid);
 bool project_may_manage(const Project *p, uid_t uid);

@@ -6,10 +6,12 @@
  * wrote it, never the secrets of whoever happens to start a session. The rule, for each name:
  *
  *  1. A name in the project's Grant= gives the project owner's value (or the default). For a
- *     user's project the owner wrote Grant= and hands over their own secret to everyone they let
- *     use the project. A site project's file is an administrator's: its owner receives their own
- *     value, everyone else only the defaults, since no user agreed to share their secret there.
- *     root (openmono@NAME.service, timers) acts for the project, so it is treated as its owner.
+ *     user's project the owner wrote Grant= and hands over their own secret to the users they
+ *     let in (Users=, Groups=); an administrator who uses the project by role alone receives
+ *     only the defaults, as administrators cannot read users' secrets otherwise either. A site
+ *     project's file is an administrator's: its owner receives their own value, everyone else
+ *     only the defaults, since no user agreed to share their secret there. root
+ *     (openmono@NAME.service, timers) acts for the project, so it is treated as its owner.
  *  2. The caller's own value is given only when the caller is the project's owner, or when the
  *     caller hands the name over explicitly for this one run (openmonoctl run --grant NAME).
  *  3. root and administrators never hand their own secrets to a project they do not own, not
@@ -49,7 +51,7 @@ SecretSource secret_source_from_string(const char *s) {
 static SecretSource decide_listed(const SecretTrust *t) {
         if (t->caller == t->owner || t->caller == 0)
                 return SECRET_SOURCE_OWNER;
-        return t->system_project ? SECRET_SOURCE_DEFAULT : SECRET_SOURCE_OWNER;
+        return !t->system_project && t->caller_admitted ? SECRET_SOURCE_OWNER : SECRET_SOURCE_DEFAULT;
 }
 
 SecretSource secret_trust_decide(const SecretTrust *t) {

@@ -24,6 +24,7 @@ typedef struct SecretTrust {
         uid_t caller;                   /* who asked for the session */
         uid_t owner;                    /* the project's owner */
         bool caller_is_admin;           /* root or a member of the administrators' group */
+        bool caller_admitted;           /* the owner let the caller in (Users=, Groups=) */
         bool system_project;            /* an administrator's file, not created through the API */
         bool listed;                    /* the name is in the project's Grant= */
         bool caller_grants;             /* the caller handed the name over for this run (--grant) */

@@ -418,6 +418,7 @@ int manager_stage_secrets(Manager *m, Varlink *l, const Project *proj, uid_t cal
                 /* An owner who no longer exists has no secrets; only the defaults remain. */
                 .owner = pw ? pw->pw_uid : SECRET_OWNER_DEFAULT,
                 .caller_is_admin = uid_is_admin(caller) > 0,
+                .caller_admitted = project_admits(proj, caller),
                 .system_project = proj->scope == PROJECT_SCOPE_SYSTEM,
         };
         SecretStore *store;

@@ -103,6 +103,8 @@ check "... and his GIT_TOKEN is not there" no_canary_of bob $PRIV/mushared/scan-
 check "... alice's is, she listed it for her project's users" has_canary_of alice $PRIV/mushared/scan-direct.txt
 check "the administrator carol starts it" as carol openmonoctl run --pipe -p mushared -- /bin/sh -c "$SCAN"
 check "... and carol's GIT_TOKEN is not there" no_canary_of carol $PRIV/mushared/scan-direct.txt
+check "... nor alice's: alice did not let carol in, she uses it as an administrator" \
+        no_canary_of alice $PRIV/mushared/scan-direct.txt
 check "root starts it" openmonoctl run --pipe -p mushared -- /bin/sh -c "$SCAN"
 check "... and root's GIT_TOKEN is not there" no_canary_of root $PRIV/mushared/scan-direct.txt
 check "root starts it with systemctl start openmono@mushared" systemctl start openmono@mushared.service

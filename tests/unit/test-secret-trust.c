@@ -15,16 +15,23 @@
 #define BOB 1001
 #define CAROL 1002              /* an administrator */
 
-static SecretSource decide(uid_t caller, bool admin, bool system_project, bool listed, bool grants) {
+static SecretSource decide_as(uid_t caller, bool admin, bool admitted, bool system_project, bool listed,
+                              bool grants) {
         SecretTrust t = {
                 .caller = caller,
                 .owner = ALICE,
                 .caller_is_admin = admin,
+                .caller_admitted = admitted || caller == ALICE,
                 .system_project = system_project,
                 .listed = listed,
                 .caller_grants = grants,
         };
         return secret_trust_decide(&t);
+}
+
+/* bob is among the users alice let in; carol and root use the project by their role. */
+static SecretSource decide(uid_t caller, bool admin, bool system_project, bool listed, bool grants) {
+        return decide_as(caller, admin, caller == BOB, system_project, listed, grants);
 }
 
 /* The owner of a project receives their own secrets for what it lists, site project or not. */
@@ -43,6 +50,8 @@ static void test_other_user(void **state) {
         assert_int_equal(decide(BOB, false, false, true, false), SECRET_SOURCE_OWNER);
         assert_int_equal(decide(BOB, false, true, true, false), SECRET_SOURCE_DEFAULT);
         assert_int_equal(decide(BOB, false, false, false, false), SECRET_SOURCE_NONE);
+        /* A user alice did not let in (a group rule elsewhere, say) gets only the defaults. */
+        assert_int_equal(decide_as(BOB, false, false, false, true, false), SECRET_SOURCE_DEFAULT);
         /* ... unless bob hands it over himself, for this run. */
         assert_int_equal(decide(BOB, false, false, false, true), SECRET_SOURCE_CALLER);
         assert_int_equal(decide(BOB, false, false, true, true), SECRET_SOURCE_CALLER);
@@ -61,9 +70,11 @@ static void test_admin_and_root(void **state) {
                 /* root (openmono@NAME, timers) runs a project for its owner. */
                 assert_int_equal(decide(0, true, sys, true, false), SECRET_SOURCE_OWNER);
         }
-        /* An administrator starting alice's project gets what anyone would: never carol's. */
-        assert_int_equal(decide(CAROL, true, false, true, false), SECRET_SOURCE_OWNER);
+        /* An administrator starting alice's project by role gets only the defaults, never
+         * carol's own, and alice's only if alice let carol in. */
+        assert_int_equal(decide(CAROL, true, false, true, false), SECRET_SOURCE_DEFAULT);
         assert_int_equal(decide(CAROL, true, true, true, false), SECRET_SOURCE_DEFAULT);
+        assert_int_equal(decide_as(CAROL, true, true, false, true, false), SECRET_SOURCE_OWNER);
 }
 
 /* No combination ever gives the caller's own value to a project the caller does not own
@@ -72,9 +83,10 @@ static void test_exhaustive(void **state) {
         const uid_t callers[] = { ALICE, BOB, CAROL, 0 };
 
         for (size_t i = 0; i < ELEMENTSOF(callers); i++)
-                for (int bits = 0; bits < 16; bits++) {
-                        bool admin = bits & 1, sys = bits & 2, listed = bits & 4, grants = bits & 8;
-                        SecretSource s = decide(callers[i], admin, sys, listed, grants);
+                for (int bits = 0; bits < 32; bits++) {
+                        bool admin = bits & 1, sys = bits & 2, listed = bits & 4, grants = bits & 8,
+                             admitted = bits & 16;
+                        SecretSource s = decide_as(callers[i], admin, admitted, sys, listed, grants);
 
                         if (callers[i] == ALICE)
                                 continue;
@@ -85,6 +97,9 @@ static void test_exhaustive(void **state) {
                         }
                         if (!listed && !grants)
                                 assert_int_equal(s, SECRET_SOURCE_NONE);
+                        /* The owner's value goes only to those the owner let in, and root. */
+                        if (s == SECRET_SOURCE_OWNER)
+                                assert_true(callers[i] == 0 || (admitted && !sys));
                 }
 }
 
