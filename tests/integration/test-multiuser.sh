@@ -96,7 +96,10 @@ echo "# Whose secrets a session of alice's shared project receives"
 check "alice shares mushared with bob; its Grant= lists GIT_TOKEN" \
         as alice openmonoctl project add mushared --identity dynamic --user bob --network none \
         --grant GIT_TOKEN --task byroot
-SCAN='{ ls "$CREDENTIALS_DIRECTORY"; cat "$CREDENTIALS_DIRECTORY"/* 2>/dev/null; } >/workspace/scan-direct.txt'
+# What the session's credentials hold, with a header so that a session without any still
+# leaves something to scan.
+SCAN='{ echo "scan by $(id -un):"; ls -A "$CREDENTIALS_DIRECTORY"; cat "$CREDENTIALS_DIRECTORY"/*; } \
+        >/workspace/scan-direct.txt 2>&1; true'
 check "positive control: alice's own session of her project" as alice openmonoctl run --pipe -p mushared -- /bin/sh -c "$SCAN"
 check "... receives her GIT_TOKEN" has_canary_of alice $PRIV/mushared/scan-direct.txt
 check "bob starts it" as bob openmonoctl run --pipe -p mushared -- /bin/sh -c "$SCAN"
