@@ -281,6 +281,12 @@ static int method_add_project(Varlink *l, json_object *params, VarlinkMethodFlag
         r = project_new_id(&p->id);
         if (r < 0)
                 return r;
+        /* No project has this name, so whatever systemd still keeps under it is an orphan (left
+         * by a removal that failed, or by a version that did not remove state): never hand it on. */
+        r = workspace_remove_state(/* root= */ NULL, name);
+        if (r < 0)
+                return varlink_errorf(l, VARLINK_ERROR_SYSTEM,
+                                      "Cannot clear what an earlier project '%s' left behind: %s", name, strerror(-r));
         return commit_project(m, l, p, u.uid, "project-added");
 }
 
