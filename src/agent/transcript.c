@@ -17,7 +17,11 @@ int transcript_state_dir(const char *arg, char **ret) {
         const char *e;
         char *s;
 
-        e = getenv("STATE_DIRECTORY");
+        /* Set by openmonod where $STATE_DIRECTORY is a workspace other users share (dynamic
+         * projects): there the transcripts get a directory of the caller's own. */
+        e = getenv("OPENMONO_STATE_DIRECTORY");
+        if (isempty(e))
+                e = getenv("STATE_DIRECTORY");
         if (!isempty(e))
                 s = strndup(e, strcspn(e, ":"));
         else if (!isempty(arg))

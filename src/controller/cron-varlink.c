@@ -95,6 +95,8 @@ static int cron_job_build_json(Manager *m, const CronJob *j, json_object **ret) 
                 r = json_add_string(o, "scope", cron_scope_to_string(j->scope));
         if (r >= 0)
                 r = json_add_string(o, "project", j->project);
+        if (r >= 0 && j->project_id)
+                r = json_add_string(o, "project_id", j->project_id);
         if (r >= 0 && j->owner)
                 r = json_add_string(o, "owner", j->owner);
         if (r >= 0)
@@ -368,7 +370,11 @@ static int method_add_cron_job(Varlink *l, json_object *params, VarlinkMethodFla
                 return r == 0 ? 0 : reply_denied(l, "add", j->name);
         r = project_load(&m->project_dirs, j->project, &p, &diag);
         if (r < 0 || !project_may_use(p, u.uid))
-                return varlink_errorf(l, OM_ERROR_NO_SUCH_PROJECT, "No project '%s' you may use.", j->project);
+                return varlink_errorf(l, OM_ERROR_NO_SUCH_PROJECT, "No project '%s'.", j->project);
+        /* The job is bound to this project, not to its name, which may later be someone else's. */
+        r = project_instance_id(p, &j->project_id);
+        if (r < 0)
+                return r;
         r = cron_dirs_init(&dirs, m->config_root, m->state_dir);
         if (r < 0)
                 return r;
@@ -585,7 +591,7 @@ static const char cron_interface_methods[] =
         "# \"daily\", \"every-30-minutes\"), calendar what systemd is given. The last fields are what\n"
         "# systemd reports: realtime µs of the next run, of the timer's last trigger and of the last\n"
         "# run (also one started by RunCronJob), and the result of the last run since boot.\n"
-        "type CronJob (name: string, scope: string, project: string, owner: ?string, schedule: string,"
+        "type CronJob (name: string, scope: string, project: string, project_id: ?string, owner: ?string, schedule: string,"
         " calendar: string, task: ?string, randomized_delay_usec: ?int, persistent: bool,"
         " time_limit_usec: ?int, enabled: bool, timer: string, service: string, next_elapse_usec: ?int,"
         " last_trigger_usec: ?int, last_run_usec: ?int, active_state: ?string, last_result: ?string,"

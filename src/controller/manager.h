@@ -92,7 +92,9 @@ int project_build_json(const Project *p, json_object **ret);
 /* The same for the secret methods (secret-varlink.c). */
 const char *secret_varlink_idl(void);
 int secret_varlink_bind(Manager *m);
-/* Stages the secrets a project grants for the session p describes, adding a LoadCredential= for
- * each to p. Returns 1 to go on, 0 when it replied with an error on l; staged files are removed
- * again on failure. */
-int manager_stage_secrets(Manager *m, Varlink *l, char **grants, SessionPolicy *p);
+/* Stages the secrets a session of proj receives when caller asks for it, caller_grants being the
+ * names the caller hands over for this run (secret-trust.c decides whose value each name gives),
+ * adding a LoadCredential= for each to p. Returns 1 to go on, 0 when it replied with an error
+ * on l; staged files are removed again on failure. */
+int manager_stage_secrets(Manager *m, Varlink *l, const Project *proj, uid_t caller, char **caller_grants,
+                          SessionPolicy *p);

@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "openmono-errors.h"
 #include "project.h"
+#include "session.h"
 #include "strv.h"
 #include "user-util.h"
 #include "workspace.h"
@@ -48,6 +49,13 @@ static int add_sandbox(json_object *o, const SessionSettings *s) {
         return r;
 }
 
+static int add_instance_id(json_object *o, const Project *p) {
+        _cleanup_free_ char *id = NULL;
+        int r = project_instance_id(p, &id);
+
+        return r < 0 ? r : json_add_string(o, "id", id);
+}
+
 int project_build_json(const Project *p, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         int r;
@@ -55,6 +63,8 @@ int project_build_json(const Project *p, json_object **ret) {
         if (!o)
                 return -ENOMEM;
         r = json_add_string(o, "name", p->name);
+        if (r >= 0)
+                r = add_instance_id(o, p);
         if (r >= 0)
                 r = json_add_string(o, "scope", project_scope_to_string(p->scope));
         if (r >= 0 && p->description)
@@ -83,8 +93,10 @@ int project_build_json(const Project *p, json_object **ret) {
         return 0;
 }
 
-/* Loads the project named by params' "name", replying with an error when that fails. */
-static Project *lookup_project(Manager *m, Varlink *l, json_object *params) {
+/* Loads the project named by params' "name" for the caller uid, replying with an error when that
+ * fails. One the caller may not use gets the same answer as one that does not exist, and so does
+ * a broken file, unless the caller is an administrator: owners and paths are not for everyone. */
+static Project *lookup_project(Manager *m, Varlink *l, json_object *params, uid_t uid) {
         _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
         const char *name;
         Project *p = NULL;
@@ -95,9 +107,10 @@ static Project *lookup_project(Manager *m, Varlink *l, json_object *params) {
                 return NULL;
         }
         r = project_load(&m->project_dirs, name, &p, &diag);
-        if (r == -ENOENT)
+        if (r == -ENOENT || (r < 0 && !uid_is_admin(uid)) || (r >= 0 && !project_may_use(p, uid))) {
+                p = project_free(p);
                 (void) varlink_errorf(l, OM_ERROR_NO_SUCH_PROJECT, "No project '%s'.", name);
-        else if (r < 0)
+        } else if (r < 0)
                 (void) varlink_errorf(l, OM_ERROR_BAD_PROJECT, "Project '%s' is broken: %s", name,
                                       diag.error ?: strerror(-r));
         return p;
@@ -211,6 +224,12 @@ static int commit_project(Manager *m, Varlink *l, Project *p, uid_t uid, const c
                                       "Only administrators may give a project unrestricted internet access.");
         if (project_validate(p, &why) < 0)
                 return varlink_errorf(l, OM_ERROR_BAD_PROJECT, "Invalid project: %s.", why);
+        /* Sessions of a dynamic project run as om-NAME, which DynamicUser= would resolve to an
+         * existing account of that name. Refused for every project: identities can change. */
+        if (project_name_collides(p->name) > 0)
+                return varlink_errorf(l, OM_ERROR_BAD_PROJECT,
+                                      "Invalid project: om-%s is an account of this system; choose another name.",
+                                      p->name);
         r = project_save(&m->project_dirs, p);
         if (r < 0)
                 return varlink_errorf(l, VARLINK_ERROR_SYSTEM, "Failed to save project '%s': %s", p->name,
@@ -259,12 +278,22 @@ static int method_add_project(Varlink *l, json_object *params, VarlinkMethodFlag
         r = project_load(&m->project_dirs, name, &existing, &diag);
         if (r != -ENOENT)
                 return varlink_errorf(l, OM_ERROR_PROJECT_EXISTS, "A project named '%s' exists already.", name);
+        r = project_new_id(&p->id);
+        if (r < 0)
+                return r;
+        /* No project has this name, so whatever systemd still keeps under it is an orphan (left
+         * by a removal that failed, or by a version that did not remove state): never hand it on. */
+        r = workspace_remove_state(/* root= */ NULL, name);
+        if (r < 0)
+                return varlink_errorf(l, VARLINK_ERROR_SYSTEM,
+                                      "Cannot clear what an earlier project '%s' left behind: %s", name, strerror(-r));
         return commit_project(m, l, p, u.uid, "project-added");
 }
 
 /* Returns 1 if uid may change or remove p; otherwise replies with an error and returns what
  * sending it returned. System projects are files administrators edit; user projects belong to
- * their owner (and administrators). */
+ * their owner (and administrators). Only callers who may use p get here (lookup_project()), so
+ * these answers tell nobody that a project exists. */
 static int check_may_change(Manager *m, Varlink *l, const Project *p, uid_t uid, const char *file_action,
                             const char *verb) {
         if (p->scope == PROJECT_SCOPE_SYSTEM)
@@ -283,12 +312,12 @@ static int method_set_project(Varlink *l, json_object *params, VarlinkMethodFlag
         struct ucred u;
         int r;
 
-        p = lookup_project(m, l, params);
-        if (!p)
-                return 0;
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
+        p = lookup_project(m, l, params, u.uid);
+        if (!p)
+                return 0;
         r = check_may_change(m, l, p, u.uid, "change its file in", "change");
         if (r <= 0)
                 return r;
@@ -306,26 +335,54 @@ static int method_set_project(Varlink *l, json_object *params, VarlinkMethodFlag
         return commit_project(m, l, p, u.uid, "project-changed");
 }
 
+/* Whether a session of project name has not ended yet. */
+static bool project_has_sessions(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_sessions; i++)
+                if (streq_ptr(m->sessions[i]->project, name) && !session_state_is_final(m->sessions[i]->state))
+                        return true;
+        return false;
+}
+
+/* Removing a project removes what systemd keeps for it: the next project of that name, whoever
+ * creates it, must not inherit this one's workspace and transcripts. Deleted rather than kept
+ * aside, since nothing could ever hand a kept copy back to its user safely. */
+static int remove_project_state(Manager *m, Varlink *l, const Project *p) {
+        int r;
+
+        if (p->identity != SESSION_IDENTITY_DYNAMIC)
+                return 1;
+        r = workspace_remove_state(/* root= */ NULL, p->name);
+        if (r < 0)
+                return varlink_errorf(l, VARLINK_ERROR_SYSTEM,
+                                      "Removed project '%s', but not all of its workspace and transcripts: %s",
+                                      p->name, strerror(-r));
+        return 1;
+}
+
 static int method_remove_project(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
         _cleanup_(project_freep) Project *p = NULL;
         Manager *m = userdata;
         struct ucred u;
         int r;
 
-        p = lookup_project(m, l, params);
-        if (!p)
-                return 0;
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
+        p = lookup_project(m, l, params, u.uid);
+        if (!p)
+                return 0;
         r = check_may_change(m, l, p, u.uid, "remove its file from", "remove");
         if (r <= 0)
                 return r;
+        if (project_has_sessions(m, p->name))
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
+                                      "Project '%s' has sessions running; stop them first.", p->name);
         r = project_remove(&m->project_dirs, p->name);
         if (r < 0)
                 return varlink_errorf(l, VARLINK_ERROR_SYSTEM, "Failed to remove project '%s': %s", p->name, strerror(-r));
         manager_audit_project(m, p, u.uid, "project-removed");
-        return varlink_reply(l, NULL);
+        r = remove_project_state(m, l, p);
+        return r <= 0 ? r : varlink_reply(l, NULL);
 }
 
 static int method_get_project(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
@@ -334,15 +391,12 @@ static int method_get_project(Varlink *l, json_object *params, VarlinkMethodFlag
         struct ucred u;
         int r;
 
-        p = lookup_project(m, l, params);
-        if (!p)
-                return 0;
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
-        /* Projects one may not use are not shown: paths and owners are not for everyone. */
-        if (!project_may_use(p, u.uid))
-                return varlink_errorf(l, OM_ERROR_NO_SUCH_PROJECT, "No project '%s'.", p->name);
+        p = lookup_project(m, l, params, u.uid);
+        if (!p)
+                return 0;
         return reply_project(l, p);
 }
 
@@ -392,7 +446,8 @@ static const char project_interface_methods[] =
         "\n"
         "# A project: a named session policy. scope is \"system\" for files administrators keep in\n"
         "# /etc, \"user\" for projects created through this interface. Limits absent = site default.\n"
-        "type Project (name: string, scope: string, description: ?string, identity: string,"
+        "# id tells this project from a later one of the same name (cron jobs keep it).\n"
+        "type Project (name: string, id: string, scope: string, description: ?string, identity: string,"
         " owner: string, workspace: ?string, users: ?[]string, groups: ?[]string, network: ?string,"
         " allow: ?[]string, memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int,"
         " runtime_max_usec: ?int, task: ?string, template: ?string, grant: ?[]string)\n"

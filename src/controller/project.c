@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <systemd/sd-id128.h>
+
 #include "fs-util.h"
 #include "log.h"
 #include "parse-util.h"
@@ -44,6 +46,7 @@ Project *project_free(Project *p) {
         if (!p)
                 return NULL;
         free(p->name);
+        free(p->id);
         free(p->description);
         free(p->owner);
         free(p->workspace);
@@ -74,6 +77,7 @@ static DEFINE_CONFIG_PARSE_ENUM(config_parse_identity, session_identity_from_str
                                 "identity");
 
 static const ConfigItem project_items[] = {
+        { "Project", "Id",          config_parse_string,   offsetof(Project, id) },
         { "Project", "Description", config_parse_string,   offsetof(Project, description) },
         { "Project", "Identity",    config_parse_identity, offsetof(Project, identity) },
         { "Project", "Owner",       config_parse_string,   offsetof(Project, owner) },
@@ -92,6 +96,9 @@ int project_validate(const Project *p, const char **ret_why) {
 
         *ret_why = "invalid project name";
         if (!project_name_is_valid(p->name))
+                return -EINVAL;
+        *ret_why = "Id= must be 32 hexadecimal digits";
+        if (p->id && (strlen(p->id) != 32 || strspn(p->id, "0123456789abcdef") != 32))
                 return -EINVAL;
         *ret_why = "Owner= is missing";
         if (!p->owner)
@@ -258,6 +265,8 @@ int project_format(const Project *p, char **ret) {
                 return -ENOMEM;
         fprintf(f, "# Project %s, written by openmonod. Change it with 'openmonoctl project set'.\n"
                    "[Project]\n", p->name);
+        if (p->id)
+                fprintf(f, "Id=%s\n", p->id);
         if (p->description)
                 fprintf(f, "Description=%s\n", p->description);
         fprintf(f, "Identity=%s\nOwner=%s\n", session_identity_to_string(p->identity), p->owner);
@@ -310,16 +319,59 @@ int project_remove(const ProjectDirs *d, const char *name) {
         return NEG_ERRNO(unlink(path));
 }
 
+int project_new_id(char **ret) {
+        char s[SD_ID128_STRING_MAX];
+        sd_id128_t id;
+        int r;
+
+        r = sd_id128_randomize(&id);
+        if (r < 0)
+                return r;
+        *ret = strdup(sd_id128_to_string(id, s));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int project_instance_id(const Project *p, char **ret) {
+        if (p->id)
+                *ret = strdup(p->id);
+        else if (asprintf(ret, "%s:%s", project_scope_to_string(p->scope), p->owner) < 0)
+                *ret = NULL;
+        return *ret ? 0 : -ENOMEM;
+}
+
+bool uid_is_dynamic(uid_t uid) {
+        return uid >= DYNAMIC_UID_MIN && uid <= DYNAMIC_UID_MAX;
+}
+
+bool project_account_is_static(const struct passwd *pw, const struct group *gr) {
+        return (pw && !uid_is_dynamic(pw->pw_uid)) || (gr && !uid_is_dynamic((uid_t) gr->gr_gid));
+}
+
+int project_name_collides(const char *name) {
+        _cleanup_free_ char *user = NULL;
+        struct passwd *pw;
+        struct group *gr;
+
+        if (asprintf(&user, "om-%s", name) < 0)
+                return -ENOMEM;
+        pw = getpwnam(user);
+        /* getpwnam() may reuse the buffer getgrnam() fills; decide on the user first. */
+        if (pw && !uid_is_dynamic(pw->pw_uid))
+                return 1;
+        gr = getgrnam(user);
+        return project_account_is_static(NULL, gr);
+}
+
 static bool is_owner(const Project *p, uid_t uid) {
         _cleanup_free_ char *name = NULL;
 
         return uid_to_name(uid, &name) >= 0 && streq(name, p->owner);
 }
 
-bool project_may_use(const Project *p, uid_t uid) {
+bool project_admits(const Project *p, uid_t uid) {
         _cleanup_free_ char *name = NULL;
 
-        if (uid_is_admin(uid) > 0 || is_owner(p, uid))
+        if (is_owner(p, uid))
                 return true;
         /* Others run code as the owner with the owner identity; only dynamic projects share. */
         if (p->identity != SESSION_IDENTITY_DYNAMIC)
@@ -330,6 +382,10 @@ bool project_may_use(const Project *p, uid_t uid) {
                 if (uid_in_group(uid, *g) > 0)
                         return true;
         return false;
+}
+
+bool project_may_use(const Project *p, uid_t uid) {
+        return uid_is_admin(uid) > 0 || project_admits(p, uid);
 }
 
 bool project_may_manage(const Project *p, uid_t uid) {

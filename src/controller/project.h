@@ -6,6 +6,8 @@
  * file); projects users create through the controller live in STATEDIR/projects/NAME.project,
  * which only root can write. A name is unique across both; the site's file wins. */
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -22,6 +24,7 @@ typedef enum ProjectScope {
 
 typedef struct Project {
         char *name;
+        char *id;                       /* [Project] Id=, random, set when created through the API */
         ProjectScope scope;
         char *description;
         SessionIdentity identity;
@@ -71,7 +74,31 @@ int project_remove(const ProjectDirs *d, const char *name);
 /* Renders p in the file format that project_load() reads back to the same project. */
 int project_format(const Project *p, char **ret);
 
+/* A new random id for a project, 32 hex digits. Cron jobs remember it, so that a job outlives
+ * neither its project nor a project re-created under the same name by someone else. */
+int project_new_id(char **ret);
+/* What identifies this project rather than its name: its Id=, else (files written before
+ * projects had ids, and site projects) its scope and owner, which a re-created project of another
+ * user or scope cannot share. Returns 0 or -ENOMEM. */
+int project_instance_id(const Project *p, char **ret);
+
+/* systemd's range for dynamic users (DynamicUser=): 61184…65519. */
+#define DYNAMIC_UID_MIN ((uid_t) 61184)
+#define DYNAMIC_UID_MAX ((uid_t) 65519)
+bool uid_is_dynamic(uid_t uid);
+/* DynamicUser= takes over an existing account of the same name instead of allocating one, so a
+ * dynamic project's om-NAME must not name a static user or group. Given what NSS returned for
+ * om-NAME (NULL: none), returns true if either is a static account; a dynamic user that systemd
+ * allocated for a running session has an id in the dynamic range and is fine. */
+bool project_account_is_static(const struct passwd *pw, const struct group *gr);
+/* Looks up om-NAME and applies project_account_is_static(). Returns 1 if the name is taken by a
+ * real account, 0 if not. */
+int project_name_collides(const char *name);
+
 /* Whether the user may start sessions of p, and whether they may change or remove it. Admins
  * may do both; system projects are changed by editing their files. */
 bool project_may_use(const Project *p, uid_t uid);
+/* Whether the project's owner let uid in: the owner, or one of Users=/Groups= of a dynamic
+ * project. Unlike project_may_use(), administrators are not let in by their role. */
+bool project_admits(const Project *p, uid_t uid);
 bool project_may_manage(const Project *p, uid_t uid);

@@ -13,7 +13,9 @@
 #include "manager.h"
 #include "message-ids.h"
 #include "openmono-errors.h"
+#include "project.h"
 #include "secret-store.h"
+#include "secret-trust.h"
 #include "session-policy.h"
 #include "strv.h"
 #include "user-util.h"
@@ -294,18 +296,65 @@ static int method_rotate_secret_key(Varlink *l, json_object *params, VarlinkMeth
         return r < 0 ? r : varlink_reply(l, reply);
 }
 
-/* Stages one granted secret. Returns 1 if staged, 0 if there is none to give, <0 on failure
- * (-EBADMSG: it does not decrypt). */
-static int stage_one(Manager *m, SecretStore *store, const char *name, SessionPolicy *p) {
+/* The user whose secret a source stands for, SECRET_OWNER_DEFAULT for the defaults only. */
+static uid_t source_uid(SecretSource src, const SecretTrust *t) {
+        return src == SECRET_SOURCE_OWNER ? t->owner : src == SECRET_SOURCE_CALLER ? t->caller : SECRET_OWNER_DEFAULT;
+}
+
+/* Journal entry for one delivery: whose secret (OPENMONO_USER=, empty for a default), whose
+ * project (OPENMONO_PROJECT_OWNER=), who asked (OPENMONO_CALLER_UID=) and which session. */
+static void audit_delivery(const char *name, uid_t secret_owner, const Project *proj, const SecretTrust *t,
+                           SecretSource src, const SessionPolicy *p) {
+        _cleanup_strv_free_ char **fields = NULL;
+        _cleanup_free_ char *user = NULL;
+        int r;
+
+        if (secret_owner != SECRET_OWNER_DEFAULT)
+                (void) uid_to_name(secret_owner, &user);
+        r = strv_extendf(&fields, "MESSAGE_ID=%s", OPENMONO_MESSAGE_SECRET_DELIVERED);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_EVENT=secret-delivered");
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_SECRET=%s", name);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_USER=%s", secret_owner == SECRET_OWNER_DEFAULT ? "" : strna(user));
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_SECRET_SOURCE=%s", secret_source_to_string(src));
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_PROJECT_OWNER=%s", proj->owner);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_CALLER_UID=%u", (unsigned) t->caller);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_SESSION=%s", p->session_id);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_PROJECT=%s", p->project);
+        if (r >= 0)
+                r = strv_extendf(&fields, "MESSAGE=Secret %s of %s delivered to session %s of project %s "
+                                 "(owner %s), started by UID %u.", name,
+                                 secret_owner == SECRET_OWNER_DEFAULT ? "the defaults" : strna(user),
+                                 p->session_id, p->project, proj->owner, (unsigned) t->caller);
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        log_struct(LOG_INFO, 0, fields);
+}
+
+/* Stages one secret from the source the trust rule chose. Returns 1 if staged, 0 if there is
+ * none to give, <0 on failure (-EBADMSG: it does not decrypt). */
+static int stage_one(Manager *m, SecretStore *store, const char *name, const Project *proj,
+                     const SecretTrust *t, SecretSource src, SessionPolicy *p) {
         _cleanup_(secret_value_freep) SecretValue *v = NULL;
         _cleanup_free_ char *path = NULL;
-        char msg[256];
+        uid_t uid = source_uid(src, t);
         int r, scope;
 
-        scope = secret_store_lookup(store, p->owner_uid, name, &v);
+        scope = uid == SECRET_OWNER_DEFAULT ? secret_store_get(store, uid, name, &v) :
+                                              secret_store_lookup(store, uid, name, &v);
         if (scope == -ENOENT) {
-                log_warning("Project %s grants secret %s, but %s has none and there is no default; "
-                            "session %s starts without it.", p->project, name, p->owner_name, p->session_id);
+                log_warning("Project %s grants secret %s, but there is none (source: %s) and no default; "
+                            "session %s starts without it.", p->project, name, secret_source_to_string(src),
+                            p->session_id);
                 return 0;
         }
         if (scope < 0)
@@ -316,42 +365,80 @@ static int stage_one(Manager *m, SecretStore *store, const char *name, SessionPo
         r = session_policy_add_credential(p, name, path);
         if (r < 0)
                 return r;
-        snprintf(msg, sizeof msg, "Secret %s (%s) of %s delivered to session %s of project %s.", name,
-                 scope > 0 ? "default" : "own", p->owner_name, p->session_id, p->project);
-        audit_secret(OPENMONO_MESSAGE_SECRET_DELIVERED, "secret-delivered", p->owner_uid, name, p->owner_uid,
-                     p->session_id, p->project, msg);
+        audit_delivery(name, scope > 0 ? SECRET_OWNER_DEFAULT : uid, proj, t, src, p);
         return 1;
 }
 
-int manager_stage_secrets(Manager *m, Varlink *l, char **grants, SessionPolicy *p) {
-        SecretStore *store;
-        int r = 0;
+static int reply_stage_failed(Manager *m, Varlink *l, SessionPolicy *p, int r, const char *name) {
+        (void) secret_unstage(m->runtime_dir, p->session_id);
+        if (r == -EBADMSG) {
+                log_error("Secret %s for session %s does not decrypt: its file was damaged, or moved from "
+                          "another user or name. Set it again.", name, p->session_id);
+                return varlink_errorf(l, OM_ERROR_SECRET_DAMAGED,
+                                      "Secret '%s' cannot be decrypted (damaged, or moved from another "
+                                      "user or name); set it again with 'openmonoctl secret set %s'.",
+                                      name, name);
+        }
+        return varlink_errorf(l, OM_ERROR_START_FAILED, "Failed to hand the session its secrets: %s",
+                              strerror(-r));
+}
 
-        if (strv_length(grants) == 0)
+/* Decides and stages one name. Returns 1 to go on, 0 when it replied with an error. */
+static int deliver(Manager *m, Varlink *l, SecretStore *store, const char *name, const Project *proj,
+                   SecretTrust *t, char **caller_grants, SessionPolicy *p) {
+        SecretSource src;
+        int r;
+
+        if (!secret_name_is_valid(name)) {
+                log_warning("Project %s grants '%s', which is no valid secret name, ignoring.", p->project, name);
+                return 1;
+        }
+        t->listed = strv_contains(proj->grants, name);
+        t->caller_grants = strv_contains(caller_grants, name);
+        src = secret_trust_decide(t);
+        if (src == SECRET_SOURCE_REFUSED) {
+                (void) secret_unstage(m->runtime_dir, p->session_id);
+                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
+                                      "Project '%s' belongs to %s: administrators never hand their own "
+                                      "secrets to a project they do not own (secret '%s').",
+                                      proj->name, proj->owner, name);
+        }
+        if (src == SECRET_SOURCE_NONE)
+                return 1;
+        r = stage_one(m, store, name, proj, t, src, p);
+        return r < 0 ? reply_stage_failed(m, l, p, r, name) : 1;
+}
+
+int manager_stage_secrets(Manager *m, Varlink *l, const Project *proj, uid_t caller, char **caller_grants,
+                          SessionPolicy *p) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct passwd *pw = getpwnam(proj->owner);
+        SecretTrust t = {
+                .caller = caller,
+                /* An owner who no longer exists has no secrets; only the defaults remain. */
+                .owner = pw ? pw->pw_uid : SECRET_OWNER_DEFAULT,
+                .caller_is_admin = uid_is_admin(caller) > 0,
+                .caller_admitted = project_admits(proj, caller),
+                .system_project = proj->scope == PROJECT_SCOPE_SYSTEM,
+        };
+        SecretStore *store;
+        int r;
+
+        STRV_FOREACH(g, proj->grants)
+                if (!strv_contains(names, *g) && strv_extend(&names, *g) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH(g, caller_grants)
+                if (!strv_contains(names, *g) && strv_extend(&names, *g) < 0)
+                        return -ENOMEM;
+        if (!names)
                 return 1;
         r = get_store(m, &store);
-        STRV_FOREACH(g, grants) {
-                if (r < 0)
-                        break;
-                if (!secret_name_is_valid(*g)) {
-                        log_warning("Project %s grants '%s', which is no valid secret name, ignoring.", p->project, *g);
-                        continue;
-                }
-                r = stage_one(m, store, *g, p);
-                if (r == -EBADMSG) {
-                        (void) secret_unstage(m->runtime_dir, p->session_id);
-                        log_error("Secret %s of %s does not decrypt: its file was damaged, or moved from another "
-                                  "user or name. Set it again.", *g, p->owner_name);
-                        return varlink_errorf(l, OM_ERROR_SECRET_DAMAGED,
-                                              "Secret '%s' of %s cannot be decrypted (damaged, or moved from another "
-                                              "user or name); set it again with 'openmonoctl secret set %s'.",
-                                              *g, p->owner_name, *g);
-                }
-        }
-        if (r < 0) {
-                (void) secret_unstage(m->runtime_dir, p->session_id);
-                return varlink_errorf(l, OM_ERROR_START_FAILED, "Failed to hand the session its secrets: %s",
-                                      strerror(-r));
+        if (r < 0)
+                return reply_stage_failed(m, l, p, r, NULL);
+        STRV_FOREACH(n, names) {
+                r = deliver(m, l, store, *n, proj, &t, caller_grants, p);
+                if (r <= 0)
+                        return r;
         }
         return 1;
 }

@@ -190,11 +190,14 @@ typedef struct StartRequest {
         const char *project;            /* NULL: an ad-hoc session on the workspace fd */
         const char *task;               /* an agent task instead of a command */
         SessionSettings settings;       /* the caller's overrides */
+        char **grants;                  /* secrets the caller hands over for this run */
+        const char *project_id;         /* the project must still be this one (cron jobs) */
         int workspace_fd;
 } StartRequest;
 
 static void start_request_done(StartRequest *r) {
         session_settings_done(&r->settings);
+        r->grants = strv_free(r->grants);
         r->workspace_fd = safe_close(r->workspace_fd);
 }
 
@@ -215,6 +218,17 @@ static int parse_start(Varlink *l, json_object *params, SessionPolicy *p, StartR
         *ret_bad = "project";
         r = json_get_string(params, "project", &req->project);
         if (r == -EINVAL || (req->project && !project_name_is_valid(req->project)))
+                return -EINVAL;
+        *ret_bad = "grant";
+        r = json_get_strv(params, "grant", &req->grants);
+        if (r == -EINVAL || (req->grants && !req->project))
+                return -EINVAL;
+        STRV_FOREACH(g, req->grants)
+                if (!secret_name_is_valid(*g))
+                        return -EINVAL;
+        *ret_bad = "project_id";
+        r = json_get_string(params, "project_id", &req->project_id);
+        if (r == -EINVAL || (req->project_id && !req->project))
                 return -EINVAL;
         r = session_settings_from_json(params, &req->settings, ret_bad);
         if (r < 0)
@@ -338,15 +352,36 @@ static int identity_from_owner_project(Manager *m, Varlink *l, const Project *pr
 }
 
 /* A dynamic project runs as om-<project> on its managed workspace; the caller's slice and
- * session cap account for it. */
-static int identity_from_dynamic_project(Manager *m, const Project *proj, const struct ucred *u,
+ * session cap account for it, and the caller's transcripts go to a directory of the caller's
+ * own that no other user's session of the project sees. root (openmono@NAME.service) runs it for
+ * the project's owner. Returns 1 to go on, 0 when it replied with an error. */
+static int identity_from_dynamic_project(Manager *m, Varlink *l, const Project *proj, const struct ucred *u,
                                          SessionPolicy *p) {
+        uid_t uid = u->uid;
+        gid_t gid = u->gid;
         int r;
 
+        /* DynamicUser= would take over a real account of that name and run as it. */
+        if (project_name_collides(proj->name) > 0)
+                return varlink_errorf(l, OM_ERROR_BAD_PROJECT,
+                                      "Project '%s' cannot run: om-%s is an account of this system. "
+                                      "Remove the project and choose another name.", proj->name, proj->name);
+        if (uid == 0) {
+                struct passwd *pw = getpwnam(proj->owner);
+                if (!pw)
+                        return varlink_errorf(l, OM_ERROR_BAD_PROJECT, "The owner '%s' of project '%s' does not exist.",
+                                              proj->owner, proj->name);
+                uid = pw->pw_uid;
+                gid = pw->pw_gid;
+        }
         p->identity = SESSION_IDENTITY_DYNAMIC;
         r = free_and_strdup(&p->project, proj->name);
+        if (r >= 0 && asprintf(&p->transcripts, SESSION_TRANSCRIPT_SUBDIR "/%s/%u", proj->name, (unsigned) uid) < 0)
+                r = -ENOMEM;
         if (r >= 0)
-                r = set_owner(m, p, u->uid, u->gid);
+                r = strv_extendf(&p->environment, "OPENMONO_STATE_DIRECTORY=/var/lib/%s", p->transcripts);
+        if (r >= 0)
+                r = set_owner(m, p, uid, gid);
         return r < 0 ? r : 1;
 }
 
@@ -457,8 +492,19 @@ static int choose_command(Varlink *l, const Project *proj, const StartRequest *r
         return 1;
 }
 
+/* Whether p is still the project the request was made for: a cron job names the project it
+ * was created on by its instance id, so a project re-created under that name is not it. */
+static bool project_is_requested(const Project *p, const StartRequest *req) {
+        _cleanup_free_ char *id = NULL;
+
+        if (!req->project_id)
+                return true;
+        return project_instance_id(p, &id) >= 0 && streq(id, req->project_id);
+}
+
 /* Loads the project asked for and checks the caller may use it. Returns 1 and the project (or
- * NULL for none asked), 0 when it replied with an error. */
+ * NULL for none asked), 0 when it replied with an error. A project the caller may not use gets
+ * the same answer as one that does not exist, broken ones too (but for administrators). */
 static int load_project(Manager *m, Varlink *l, const StartRequest *req, uid_t uid, Project **ret) {
         _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
         int r;
@@ -469,7 +515,8 @@ static int load_project(Manager *m, Varlink *l, const StartRequest *req, uid_t u
         r = project_load(&m->project_dirs, req->project, ret, &diag);
         STRV_FOREACH(w, diag.warnings)
                 log_warning("%s", *w);
-        if (r == -ENOENT || (r >= 0 && !project_may_use(*ret, uid))) {
+        if (r == -ENOENT || (r < 0 && !uid_is_admin(uid)) ||
+            (r >= 0 && (!project_may_use(*ret, uid) || !project_is_requested(*ret, req)))) {
                 *ret = project_free(*ret);
                 return varlink_errorf(l, OM_ERROR_NO_SUCH_PROJECT, "No project '%s'.", req->project);
         }
@@ -564,7 +611,7 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
         else if (proj->identity == SESSION_IDENTITY_OWNER)
                 r = identity_from_owner_project(m, l, proj, req, u, p);
         else
-                r = identity_from_dynamic_project(m, proj, u, p);
+                r = identity_from_dynamic_project(m, l, proj, u, p);
         if (r > 0)
                 r = apply_settings(m, l, proj, req, u->uid, p);
         if (r > 0)
@@ -577,7 +624,7 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
                 r = new_session_id(&p->session_id) < 0 ? -ENOMEM : 1;
         /* Last, so nothing is staged for a session that is refused. */
         if (r > 0 && proj)
-                r = manager_stage_secrets(m, l, proj->grants, p);
+                r = manager_stage_secrets(m, l, proj, u->uid, req->grants, p);
         if (r > 0)
                 r = stage_template(m, l, tmpl, p);
         return r;
@@ -678,9 +725,12 @@ static const char session_interface_methods[] =
         "# the first fd; a project names its own workspace. With stdio \"inherit\", the last three\n"
         "# fds are its stdin, stdout and stderr; otherwise its output goes to the journal. With\n"
         "# \"more\", a reply follows every state change and the last one carries the exit status.\n"
+        "# grant names secrets of the caller's own that this run of a project receives; project_id\n"
+        "# refuses to start anything but that very project (see GetProject's id).\n"
         "method StartSession(command: ?[]string, task: ?string, project: ?string, network: ?string,"
         " allow: ?[]string, stdio: ?string,"
-        " memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int, runtime_max_usec: ?int, term: ?string)"
+        " memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int, runtime_max_usec: ?int, term: ?string,"
+        " grant: ?[]string, project_id: ?string)"
         " -> (session: Session)\n"
         "method ListSessions() -> (sessions: []Session)\n"
         "method GetSession(id: string) -> (session: Session)\n"

@@ -6,8 +6,12 @@
  * workspace and back does by hand what the rule keeps sessions from doing, and gains nothing
  * their own account could not. */
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "session-policy.h"
@@ -174,4 +178,69 @@ int resolve_command(const char *name, char **ret) {
                 return -ENOMEM;
         *ret = p;
         return 0;
+}
+
+/* Empties and removes the directory name in dfd, staying on one file system and following no
+ * symlink: the tree belongs to a dynamic user whose sessions wrote anything they liked. */
+static int rm_rf_at(int dfd, const char *name, dev_t dev) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        struct stat st;
+        int fd, r = 0;
+
+        fd = openat(dfd, name, O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOTDIR || errno == ELOOP ? NEG_ERRNO(unlinkat(dfd, name, 0)) : -errno;
+        if (fstat(fd, &st) < 0 || st.st_dev != dev) {
+                (void) close(fd);
+                return -EXDEV;
+        }
+        d = fdopendir(fd);
+        if (!d) {
+                (void) close(fd);
+                return -errno;
+        }
+        while (r >= 0 && (de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        r = de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ?
+                            rm_rf_at(dirfd(d), de->d_name, dev) : NEG_ERRNO(unlinkat(dirfd(d), de->d_name, 0));
+        if (r < 0)
+                return r;
+        return NEG_ERRNO(unlinkat(dfd, name, AT_REMOVEDIR));
+}
+
+static int remove_tree(const char *root, const char *parent, const char *name) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (asprintf(&path, "%s%s", root, parent) < 0)
+                return -ENOMEM;
+        dfd = open(path, O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(dfd, &st) < 0)
+                return -errno;
+        r = rm_rf_at(dfd, name, st.st_dev);
+        return r == -ENOENT ? 0 : r;
+}
+
+int workspace_remove_state(const char *root, const char *name) {
+        static const char *const parents[] = {
+                "/var/lib/private/" SESSION_STATE_SUBDIR,
+                "/var/lib/" SESSION_STATE_SUBDIR,
+                "/var/lib/private/" SESSION_TRANSCRIPT_SUBDIR,
+                "/var/lib/" SESSION_TRANSCRIPT_SUBDIR,
+        };
+        int r = 0;
+
+        if (!project_name_is_valid(name))
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(parents); i++) {
+                int k = remove_tree(root ?: "", parents[i], name);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
 }

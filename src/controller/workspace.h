@@ -39,3 +39,9 @@ const char *workspace_error_to_string(int r);
  * relative to /workspace, bare names are searched in the standard PATH. Returns 0 and a new
  * absolute path, or -ENOENT. */
 int resolve_command(const char *name, char **ret);
+
+/* Removes everything systemd keeps for the dynamic project name below root (NULL: /): its
+ * workspace (StateDirectory=) and the transcripts of each of its users, with the symlinks systemd
+ * points at them from /var/lib. A project re-created under the same name, by anyone, then starts
+ * empty. Symlinks inside are removed, never followed. Returns 0 or the first error. */
+int workspace_remove_state(const char *root, const char *name);

@@ -23,7 +23,9 @@ typedef struct RunArgs {
         const char *project;
         char *task;                     /* words given without "--": a task for the agent */
         const char *network;
+        const char *project_id;
         char **allow;
+        char **grant;
         uint64_t memory_max, tasks_max, runtime_max_usec;
         int64_t cpu_quota;
         bool detach;
@@ -41,6 +43,7 @@ typedef struct RunState {
 static void run_args_done(RunArgs *a) {
         free(a->task);
         strv_free(a->allow);
+        strv_free(a->grant);
         strv_free(a->command);
 }
 
@@ -52,6 +55,8 @@ static void run_help(void) {
                "  -p --project=PROJECT    Run a session of PROJECT (see 'openmonoctl project')\n"
                "     --network=POLICY     none, intranet (default), allowlist, internet (admins)\n"
                "     --allow=CIDR         Extra network to allow (repeatable)\n"
+               "     --grant=SECRET       Hand this session your own secret (repeatable)\n"
+               "     --project-id=ID      Run PROJECT only if it is still the project with this id\n"
                "     --memory-max=BYTES   Memory limit (K, M, G suffixes: 512M)\n"
                "     --tasks-max=N        Process/thread limit\n"
                "     --cpu-quota=PERCENT  CPU limit (100%% = one CPU)\n"
@@ -62,7 +67,8 @@ static void run_help(void) {
 }
 
 static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
-        enum { ARG_NETWORK = 0x100, ARG_ALLOW, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME };
+        enum { ARG_NETWORK = 0x100, ARG_ALLOW, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_GRANT,
+               ARG_PROJECT_ID };
         static const struct option options[] = {
                 { "help",        no_argument,       NULL, 'h'         },
                 { "workspace",   required_argument, NULL, 'w'         },
@@ -75,6 +81,8 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 { "tasks-max",   required_argument, NULL, ARG_TASKS   },
                 { "cpu-quota",   required_argument, NULL, ARG_CPU     },
                 { "runtime-max", required_argument, NULL, ARG_RUNTIME },
+                { "grant",       required_argument, NULL, ARG_GRANT   },
+                { "project-id",  required_argument, NULL, ARG_PROJECT_ID },
                 {}
         };
         int c, r = 0;
@@ -102,6 +110,12 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                         break;
                 case ARG_ALLOW:
                         r = strv_extend(&a->allow, optarg);
+                        break;
+                case ARG_GRANT:
+                        r = strv_extend(&a->grant, optarg);
+                        break;
+                case ARG_PROJECT_ID:
+                        a->project_id = optarg;
                         break;
                 case ARG_MEMORY:
                         r = parse_size(optarg, &a->memory_max);
@@ -145,6 +159,19 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
         return 1;
 }
 
+static int add_words(json_object *o, const char *key, char **words) {
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return -ENOMEM;
+        STRV_FOREACH(w, words)
+                if (json_object_array_add(a, json_object_new_string(*w)) < 0) {
+                        json_object_put(a);
+                        return -ENOMEM;
+                }
+        return json_add_take(o, key, a);
+}
+
 static int build_start_parameters(const RunArgs *a, json_object **ret) {
         _cleanup_(json_object_putp) json_object *p = json_object_new_object();
         json_object *cmd = json_object_new_array(), *allow = json_object_new_array();
@@ -164,6 +191,10 @@ static int build_start_parameters(const RunArgs *a, json_object **ret) {
                 r = a->allow ? json_add_take(p, "allow", allow) : (json_object_put(allow), 0);
         if (r >= 0 && a->project)
                 r = json_add_string(p, "project", a->project);
+        if (r >= 0 && a->project_id)
+                r = json_add_string(p, "project_id", a->project_id);
+        if (r >= 0 && a->grant)
+                r = add_words(p, "grant", a->grant);
         if (r >= 0 && a->task)
                 r = json_add_string(p, "task", a->task);
         if (r >= 0 && a->network)

@@ -9,6 +9,7 @@
  *
  *         [Job]
  *         Project=app
+ *         ProjectId=5e0c3a8d9b1f4c07a2d6e8f10b3c5d7e
  *         Owner=alice
  *         Schedule=daily
  *         Task=triage the new issues
@@ -39,6 +40,8 @@ typedef struct CronJob {
         char *name;
         CronScope scope;
         char *project;                  /* Project=, the project whose session runs */
+        char *project_id;               /* ProjectId=, that project's id when the job was made:
+                                         * a later project of the same name is not run */
         char *owner;                    /* Owner=, user name of whoever created it */
         char *schedule;                 /* Schedule= as written: OnCalendar= syntax or a shorthand */
         char *task;                     /* Task=, NULL = the project's own [Agent] Task= */

@@ -94,6 +94,7 @@ SessionPolicy *session_policy_free(SessionPolicy *p) {
         free(p->workspace);
         free(p->workspace_mount);
         free(p->storage);
+        free(p->transcripts);
         free(p->inference_socket);
         strv_free(p->allowed_cidrs);
         strv_free(p->argv);
@@ -269,7 +270,13 @@ static int validate_identity(const SessionPolicy *p) {
                         return -EINVAL;
                 return path_is_safe(p->workspace) && path_is_safe(p->workspace_mount) ? 0 : -EINVAL;
         case SESSION_IDENTITY_DYNAMIC:
-                /* The workspace is the StateDirectory= systemd creates for the dynamic user. */
+                /* The workspace is the StateDirectory= systemd creates for the dynamic user; so
+                 * are the transcripts, below SESSION_TRANSCRIPT_SUBDIR. */
+                if (p->transcripts && (!startswith(p->transcripts, SESSION_TRANSCRIPT_SUBDIR "/") ||
+                                       strstr(p->transcripts, "..") || strstr(p->transcripts, "//") ||
+                                       strspn(p->transcripts, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                              "0123456789_/-") != strlen(p->transcripts)))
+                        return -EINVAL;
                 return p->workspace || p->workspace_mount ? -EINVAL : 0;
         default:
                 return -EINVAL;
@@ -371,7 +378,7 @@ static int workspace_source(const SessionPolicy *p, char **ret) {
 
 static int build_identity(const SessionPolicy *p, UnitProperties *u) {
         _cleanup_free_ char *user = NULL, *state = NULL, *group = NULL;
-        char *dirs[2] = {};
+        char *dirs[3] = {};
         int r;
 
         if (p->identity == SESSION_IDENTITY_OWNER) {
@@ -390,6 +397,10 @@ static int build_identity(const SessionPolicy *p, UnitProperties *u) {
             asprintf(&state, SESSION_STATE_SUBDIR "/%s", p->project) < 0)
                 return -ENOMEM;
         dirs[0] = state;
+        /* The caller's transcripts: systemd makes /var/lib/private visible inside a dynamic
+         * user's unit with only that unit's own directories in it, so other users' sessions of
+         * the project, which run as the same dynamic user, never see this one. */
+        dirs[1] = p->transcripts;
         r = unit_properties_add_boolean(u, "DynamicUser", true);
         if (r >= 0)
                 r = unit_properties_add_string(u, "User", user);

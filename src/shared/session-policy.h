@@ -28,6 +28,9 @@ typedef struct UnitProperties UnitProperties;
  * that is hidden from sessions, and systemd 252 cannot set up a dynamic user's state directory
  * below an inaccessible path (the unit fails with 226/NAMESPACE). */
 #define SESSION_STATE_SUBDIR "openmono-workspaces"
+/* The transcripts of a dynamic project's sessions, one StateDirectory= per project and caller
+ * (SESSION_TRANSCRIPT_SUBDIR/<project>/<uid>), never in the workspace its other users share. */
+#define SESSION_TRANSCRIPT_SUBDIR "openmono-transcripts"
 
 /* "om-" plus the project name must be a valid user name of at most 31 characters. */
 #define PROJECT_NAME_MAX 28
@@ -77,6 +80,8 @@ typedef struct SessionPolicy {
         char *workspace;
         char *workspace_mount;          /* the controller's pin of that directory: the BindPaths= source */
         char *storage;                  /* host path bound at /storage (the controller's pin), or NULL */
+        char *transcripts;              /* dynamic identity: StateDirectory= for the caller's
+                                         * transcripts, relative to /var/lib, or NULL */
         char *inference_socket;         /* absolute path, bound at the same path if it exists */
 
         NetworkPolicy network;

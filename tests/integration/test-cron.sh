@@ -94,7 +94,7 @@ check_output "cron list shows the same next run" "^nightly +cronapp +yes +hourly
         openmonoctl cron list --no-legend
 # systemctl show prints argv after specifier expansion and unquoting, but before $-expansion.
 check_output "the task reaches ExecStart= as one argument: quotes and % unescaped, \$ kept for exec time" \
-        "argv\[\]=/usr/bin/openmonoctl run --pipe --project=cronapp record 100% \"quoted\" \\\$\\\$HOME ;" \
+        "argv\[\]=/usr/bin/openmonoctl run --pipe --project=cronapp --project-id=[0-9a-f]{32} record 100% \"quoted\" \\\$\\\$HOME ;" \
         systemctl show -p ExecStart openmono-cron-nightly.service
 check_output "the timer is linked into timers.target" "openmono-cron-nightly.timer" \
         ls /run/systemd/generator/timers.target.wants/

@@ -72,8 +72,10 @@ testbed_run sh -ec "
 "
 check_output "a site project is listed for its owner" "^site +system +owner +alice +none" \
         as alice openmonoctl project list
-check_output "a broken project file is reported with file and line" "broken.project:5.*Network" \
-        sh -c "runuser -u alice -- openmonoctl project show broken 2>&1; true"
+check_output "a broken project file is reported to administrators with file and line" "broken.project:5.*Network" \
+        sh -c "runuser -u carol -- openmonoctl project show broken 2>&1; true"
+check_output "... and to others as no project at all: whose it is cannot be read" "^No project 'broken'\.$" \
+        sh -c "runuser -u bob -- openmonoctl project show broken 2>&1; true"
 check_output "... and does not hide the others" "^demo " as alice openmonoctl project list
 check_output "a site project cannot be removed through the API" "system project" \
         sh -c "openmonoctl project remove site 2>&1; true"

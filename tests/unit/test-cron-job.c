@@ -126,7 +126,8 @@ static void test_format_roundtrip(void **state) {
         _cleanup_(cron_job_freep) CronJob *j = NULL, *k = NULL;
         _cleanup_free_ char *a = NULL, *b = NULL;
 
-        j = parse("[Job]\nProject=app\nOwner=alice\nSchedule=every-15-minutes\nTask=fix 100% of \"it\" \\o/\n"
+        j = parse("[Job]\nProject=app\nProjectId=0123456789abcdef0123456789abcdef\nOwner=alice\n"
+                  "Schedule=every-15-minutes\nTask=fix 100% of \"it\" \\o/\n"
                   "RandomizedDelaySec=90s\nPersistent=yes\nTimeLimitSec=2h 30min\nEnabled=no\n", &diag);
         assert_non_null(j);
         assert_int_equal(cron_job_format(j, &a), 0);
@@ -169,7 +170,8 @@ static void test_generate(void **state) {
                    "Persistent=yes\nTimeLimitSec=1h\nRandomizedDelaySec=5min\n");
         write_file(root, PKGSYSCONFDIR "/cron/broken.job", "[Job]\nProject=app\nSchedule=daily\nBogus\n");
         write_file(root, "var/cron/off.job", "[Job]\nProject=app\nSchedule=daily\nEnabled=no\n");
-        write_file(root, "var/cron/user.job", "[Job]\nProject=app\nOwner=alice\nSchedule=Mon 10:00\n");
+        write_file(root, "var/cron/user.job",
+                   "[Job]\nProject=app\nProjectId=user:alice\nOwner=alice\nSchedule=Mon 10:00\n");
         /* The same name in both: the administrator's file wins. */
         write_file(root, "var/cron/nightly.job", "[Job]\nProject=other\nSchedule=daily\n");
 
@@ -205,7 +207,8 @@ static void test_generate(void **state) {
         p = root_path(out, "openmono-cron-user.service");
         service = mfree(service);
         service = read_all(p);
-        assert_non_null(strstr(service, "--project=app\n"));
+        /* Bound to the project it was made for, not to whatever project has the name later. */
+        assert_non_null(strstr(service, "--project=app --project-id=user:alice\n"));
         assert_non_null(strstr(service, "\nUser=alice\n"));
         p = mfree(p);
         p = root_path(out, "openmono-cron-off.timer");

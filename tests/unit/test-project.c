@@ -58,6 +58,7 @@ static void test_save_and_load(void **state) {
         p->sandbox.cpu_quota_percent = 150;
         p->sandbox.runtime_max_usec = 5400ULL * 1000000;
         assert_int_equal(strv_split("GIT_TOKEN", " ", &p->grants), 0);
+        assert_int_equal(project_new_id(&p->id), 0);
 
         assert_int_equal(project_save(&d, p), 0);
         assert_int_equal(project_load(&d, "app", &q, NULL), 0);
@@ -69,6 +70,7 @@ static void test_save_and_load(void **state) {
         assert_int_equal(q->sandbox.runtime_max_usec, 5400ULL * 1000000);
         assert_int_equal(strv_length(q->sandbox.allow), 2);
         assert_string_equal(q->template, "reviewer");
+        assert_string_equal(q->id, p->id);
 
         assert_int_equal(project_remove(&d, "app"), 0);
         assert_int_equal(project_load(&d, "app", &q, NULL), -ENOENT);
@@ -105,9 +107,56 @@ static void test_system_wins_and_broken_skipped(void **state) {
         assert_int_equal(n, 2);         /* app (once) and other; bad is skipped */
 }
 
+/* A dynamic project's om-NAME must not be a real account: DynamicUser= would run as it. */
+static void test_account_collision(void **state) {
+        struct passwd pw = { .pw_name = (char *) "om-victim", .pw_uid = 1005 };
+        struct group gr = { .gr_name = (char *) "om-victim", .gr_gid = 1005 };
+        struct passwd dyn = { .pw_name = (char *) "om-app", .pw_uid = 61200 };
+        struct group dyngr = { .gr_name = (char *) "om-app", .gr_gid = 61200 };
+
+        assert_false(project_account_is_static(NULL, NULL));
+        assert_true(project_account_is_static(&pw, NULL));
+        assert_true(project_account_is_static(NULL, &gr));
+        assert_true(project_account_is_static(&dyn, &gr));
+        /* A running session's dynamic user resolves too, and is no collision. */
+        assert_false(project_account_is_static(&dyn, &dyngr));
+        assert_false(uid_is_dynamic(61183));
+        assert_true(uid_is_dynamic(61184));
+        assert_true(uid_is_dynamic(65519));
+        assert_false(uid_is_dynamic(65520));
+        assert_false(uid_is_dynamic(0));
+        /* Names no system has (the build host's accounts are not ours to assume). */
+        assert_int_equal(project_name_collides("no-such-openmono-test"), 0);
+}
+
+/* A project's identity is its id; without one, scope and owner, never the name alone. */
+static void test_instance_id(void **state) {
+        _cleanup_(project_freep) Project *p = project_new("app");
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+        const char *why;
+
+        assert_non_null(p);
+        p->owner = strdup("alice");
+        p->scope = PROJECT_SCOPE_USER;
+        assert_int_equal(project_instance_id(p, &a), 0);
+        assert_string_equal(a, "user:alice");
+        assert_int_equal(project_new_id(&p->id), 0);
+        assert_int_equal(strlen(p->id), 32);
+        assert_int_equal(project_instance_id(p, &b), 0);
+        assert_string_equal(b, p->id);
+        assert_int_equal(project_new_id(&c), 0);
+        assert_string_not_equal(b, c);
+        p->identity = SESSION_IDENTITY_DYNAMIC;
+        assert_int_equal(project_validate(p, &why), 0);
+        free_and_strdup(&p->id, "not-hex");
+        assert_int_equal(project_validate(p, &why), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_validate),
+                cmocka_unit_test(test_account_collision),
+                cmocka_unit_test(test_instance_id),
                 cmocka_unit_test_setup_teardown(test_save_and_load, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_system_wins_and_broken_skipped, setup_root, teardown_root),
         };

@@ -316,6 +316,24 @@ static void test_identity_dynamic(void **state) {
         assert_null(none);
 }
 
+/* Each caller's transcripts of a shared project: a StateDirectory= of their own next to the
+ * workspace, and nothing that could point it elsewhere. */
+static void test_identity_dynamic_transcripts(void **state) {
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_DYNAMIC);
+        _cleanup_props_ UnitProperties *u = NULL;
+        const char *const bad[] = { "openmono-workspaces/app/1000", "openmono-transcripts/../openmono/x",
+                                    "openmono-transcripts//x", "openmono-transcripts/a b", "/var/lib/x" };
+
+        p->transcripts = strdup("openmono-transcripts/app/1000");
+        u = build(p);
+        assert_strv_equal(find_typed(u, "StateDirectory", UNIT_PROPERTY_STRV)->strv,
+                          (const char *[]) { "openmono-workspaces/app", "openmono-transcripts/app/1000", NULL });
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                assert_int_equal(free_and_strdup(&p->transcripts, bad[i]), 0);
+                assert_int_equal(session_policy_validate(p), -EINVAL);
+        }
+}
+
 /* True if BindReadOnlyPaths= shows path at the same place. */
 static bool binds_path(const UnitProperties *u, const char *path) {
         const UnitProperty *b = find_typed(u, "BindReadOnlyPaths", UNIT_PROPERTY_BIND_PATHS);
@@ -737,6 +755,7 @@ int main(void) {
                 cmocka_unit_test(test_network_allowlist),
                 cmocka_unit_test(test_identity_owner),
                 cmocka_unit_test(test_identity_dynamic),
+                cmocka_unit_test(test_identity_dynamic_transcripts),
                 cmocka_unit_test(test_filesystem),
                 cmocka_unit_test(test_run_allow_list),
                 cmocka_unit_test(test_private_dev_shm),
