@@ -30,19 +30,23 @@
  * fd00:ec2::254, which sits inside the ULA range fc00::/7); multicast and broadcast reach every
  * host on a link at once. */
 static const Cidr forbidden[] = {
-        V4ALL(0, 0, 0, 0, 8),           /* "this network"; its compatible form holds :: and ::1 */
-        V4ALL(127, 0, 0, 0, 8),
-        V4ALL(169, 254, 0, 0, 16),
-        V4ALL(224, 0, 0, 0, 4),
-        V4ALL(255, 255, 255, 255, 32),
         { .family = AF_INET6, .address = { [15] = 1 }, .prefixlen = 128 },
         { .family = AF_INET6, .address = { 0xfe, 0x80 }, .prefixlen = 10 },
         { .family = AF_INET6, .address = { 0xff }, .prefixlen = 8 },
         { .family = AF_INET6, .address = { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54 }, .prefixlen = 128 },
+        V4ALL(0, 0, 0, 0, 8),           /* "this network"; its compatible form holds :: */
+        V4ALL(127, 0, 0, 0, 8),
+        V4ALL(169, 254, 0, 0, 16),
+        V4ALL(224, 0, 0, 0, 4),
+        V4ALL(255, 255, 255, 255, 32),
 };
 
 /* What forbidden[] holds, entry by entry, for error messages. */
 static const char *const forbidden_why[ELEMENTSOF(forbidden)] = {
+        "the loopback address",
+        "link-local addresses",
+        "multicast addresses",
+        "the cloud metadata address",
 #define THREE(s) s, s, s
         THREE("the \"this network\" range"),
         THREE("loopback addresses"),
@@ -50,10 +54,6 @@ static const char *const forbidden_why[ELEMENTSOF(forbidden)] = {
         THREE("multicast addresses"),
         THREE("the broadcast address"),
 #undef THREE
-        "the loopback address",
-        "link-local addresses",
-        "multicast addresses",
-        "the cloud metadata address",
 };
 
 static bool bit(const uint8_t *a, unsigned i) {

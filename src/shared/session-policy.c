@@ -459,6 +459,10 @@ static const char *const intranet_cidrs[] = {
         NULL,
 };
 
+char *const *session_policy_intranet_cidrs(void) {
+        return (char *const *) intranet_cidrs;
+}
+
 static int add_cidrs(UnitProperties *u, const char *name, char *const *cidrs) {
         STRV_FOREACH(c, cidrs) {
                 uint8_t a[16];
