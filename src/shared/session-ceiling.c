@@ -142,6 +142,14 @@ static int check_network(const SessionCeiling *c, NetworkPolicy n, const char *l
                         strna(c->network_origin), most) < 0 ? -ENOMEM : -EPERM;
 }
 
+/* The default AllowCeiling= repeats the intranet ranges: list each once in messages. */
+static int extend_unique(char ***l, char *const *add) {
+        STRV_FOREACH(a, add)
+                if (!strv_contains(*l, *a) && strv_extend(l, *a) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
 /* What allow lists may hold below c: the intranet ranges under intranet, the list in effect, and
  * what the site lets users add. Returns their number and a new array, or -ENOMEM. */
 static int allowed_ranges(const SessionCeiling *c, Cidr **ret, char ***ret_strings) {
@@ -149,11 +157,11 @@ static int allowed_ranges(const SessionCeiling *c, Cidr **ret, char ***ret_strin
         int r = 0;
 
         if (c->network == NETWORK_POLICY_INTRANET)
-                r = strv_extend_strv(&l, session_policy_intranet_cidrs());
+                r = extend_unique(&l, session_policy_intranet_cidrs());
         if (r >= 0)
-                r = strv_extend_strv(&l, c->allow);
+                r = extend_unique(&l, c->allow);
         if (r >= 0)
-                r = strv_extend_strv(&l, c->allow_ceiling);
+                r = extend_unique(&l, c->allow_ceiling);
         if (r < 0)
                 return -ENOMEM;
         /* The strings come from validated config and checked layers; a bad one allows nothing. */
@@ -194,9 +202,10 @@ static int check_allow(const SessionCeiling *c, char *const *allow, const char *
                 list = strv_join(strings, " ");
                 if (!list)
                         return -ENOMEM;
-                return asprintf(ret_message, "%s%s %s exceeds the ceiling set in %s: allow lists may hold only %s.",
+                return asprintf(ret_message, "%s%s %s exceeds the ceiling set in %s%s: allow lists may hold only %s.",
                                 layer_name ? "Allow= of " : "allow", layer_name ?: "", *a,
-                                strna(c->network_origin), isempty(list) ? "nothing" : list) < 0 ? -ENOMEM : -EPERM;
+                                strna(c->network_origin), c->allow_ceiling ? " (AllowCeiling=)" : "",
+                                isempty(list) ? "nothing" : list) < 0 ? -ENOMEM : -EPERM;
         }
         return 0;
 }

@@ -76,9 +76,12 @@ refused "--network internet is refused" 4 "Only administrators" alice -w $WS --n
 allowed "an address inside the ceiling is fine" alice -w $WS --network allowlist --allow $INTRANET_HOST/32
 
 echo "# Network: through projects"
-check "alice adds a project of her own with Allow=0.0.0.0/0" \
-        testbed_run runuser -u alice -- openmonoctl project add ceilwide -w $WS --allow 0.0.0.0/0
-refused "... and its sessions are refused" 4 "Allow= of project 'ceilwide' 0\.0\.0\.0/0 is every address" alice -p ceilwide
+check_output "alice cannot add a project of her own with Allow=0.0.0.0/0" "^rc=4 .*0\.0\.0\.0/0 is every address" \
+        sh -c "out=\$(runuser -u alice -- openmonoctl project add ceilwide -w $WS --allow 0.0.0.0/0 2>&1); echo rc=\$? \$out"
+# As if written before ceilings existed: the controller checks it again at every start.
+testbed_run sh -ec "printf '[Project]\nOwner=alice\nWorkspace=$WS\n[Sandbox]\nAllow=0.0.0.0/0\n' >/var/lib/openmono/projects/ceilwide.project
+        chmod 0600 /var/lib/openmono/projects/ceilwide.project"
+refused "the sessions of such a project are refused" 4 "Allow= of project 'ceilwide' 0\.0\.0\.0/0 is every address" alice -p ceilwide
 check "alice adds a project with Allow= outside the ceiling" \
         testbed_run runuser -u alice -- openmonoctl project add ceilout -w $WS --network allowlist --allow 198.51.100.0/24
 refused "... and its sessions are refused" 4 "Allow= of project 'ceilout' 198\.51\.100\.0/24 exceeds the ceiling" alice -p ceilout
@@ -131,6 +134,8 @@ refused "--tasks-max 0 is a usage error" 2 "Invalid value for --tasks-max: '0'" 
 refused "--runtime-max 0 is a usage error" 2 "Invalid value for --runtime-max" alice -w $WS --runtime-max 0
 refused "--cpu-quota 0% is a usage error" 2 "Invalid value for --cpu-quota" alice -w $WS --cpu-quota 0%
 refused "--memory-max -1 is a usage error" 2 "Invalid value for --memory-max" alice -w $WS --memory-max=-1
+check_output "project add --tasks-max 0 is a usage error too" "^rc=2 .*Invalid value for --tasks-max: '0'" \
+        sh -c "out=\$(runuser -u alice -- openmonoctl project add ceilzero -w $WS --tasks-max 0 2>&1); echo rc=\$? \$out"
 
 # Straight to the controller, past openmonoctl's own checks.
 varlink_start() {       # USER PARAMETERS-JSON: prints the error and its parameter

@@ -167,7 +167,8 @@ static void test_allow_ceiling(void **state) {
         req.network = NETWORK_POLICY_ALLOWLIST;
         expect(&c, &req, NULL, NULL);
         assert_int_equal(strv_extend(&req.allow, "198.51.100.1/32"), 0);
-        expect(&c, &req, NULL, "allow 198.51.100.1/32 exceeds the ceiling set in " ORIGIN);
+        expect(&c, &req, NULL, "allow 198.51.100.1/32 exceeds the ceiling set in " ORIGIN " (AllowCeiling=): allow "
+               "lists may hold only 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7.");
         req.allow = strv_free(req.allow);
         assert_int_equal(strv_extend(&req.allow, "10.0.0.0/7"), 0);
         expect(&c, &req, NULL, "allow 10.0.0.0/7 exceeds");
