@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "json-util.h"
 #include "parse-util.h"
 #include "session-ceiling.h"
 #include "strv.h"
@@ -245,6 +246,33 @@ static void test_forbidden(void **state) {
         expect_forbidden("198.51.100.1", NULL);
 }
 
+/* Zero and negative limits are bad parameters, named, not "the default". */
+static void expect_bad_json(const char *text, const char *parameter) {
+        _cleanup_(session_settings_done) SessionSettings s = SESSION_SETTINGS_UNSET;
+        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(text);
+        const char *bad = NULL;
+
+        assert_non_null(o);
+        assert_int_equal(session_settings_from_json(o, &s, &bad), -EINVAL);
+        assert_string_equal(bad, parameter);
+}
+
+static void test_zero_limits(void **state) {
+        _cleanup_(session_settings_done) SessionSettings s = SESSION_SETTINGS_UNSET;
+        _cleanup_(json_object_putp) json_object *o = json_tokener_parse("{\"memory_max\": 1024, \"tasks_max\": 1}");
+        const char *bad = NULL;
+
+        expect_bad_json("{\"memory_max\": 0}", "memory_max");
+        expect_bad_json("{\"tasks_max\": 0}", "tasks_max");
+        expect_bad_json("{\"tasks_max\": -1}", "tasks_max");
+        expect_bad_json("{\"runtime_max_usec\": 0}", "runtime_max_usec");
+        expect_bad_json("{\"cpu_quota_percent\": 0}", "cpu_quota_percent");
+        expect_bad_json("{\"cpu_quota_percent\": -5}", "cpu_quota_percent");
+        assert_int_equal(session_settings_from_json(o, &s, &bad), 0);
+        assert_int_equal(s.memory_max, 1024);
+        assert_int_equal(s.tasks_max, 1);
+}
+
 static void test_format(void **state) {
         char buf[FORMAT_TIMESPAN_MAX];
 
@@ -269,6 +297,7 @@ int main(void) {
                 cmocka_unit_test(test_allow_project),
                 cmocka_unit_test(test_allow_under_internet),
                 cmocka_unit_test(test_forbidden),
+                cmocka_unit_test(test_zero_limits),
                 cmocka_unit_test(test_format),
         };
 
