@@ -12,12 +12,18 @@ void manager_config_init(ManagerConfig *c) {
                 .log_level = -1,
                 .sessions_per_user_max = MANAGER_SESSIONS_PER_USER_DEFAULT,
                 .sessions = SESSION_SETTINGS_UNSET,
+                .ceiling = SESSION_SETTINGS_UNSET,
+                .user_slice = {
+                        .memory_max = UINT64_MAX,
+                        .tasks_max = MANAGER_USER_TASKS_MAX_DEFAULT,
+                },
                 .cron = true,
         };
 }
 
 void manager_config_done(ManagerConfig *c) {
         session_settings_done(&c->sessions);
+        session_settings_done(&c->ceiling);
 }
 
 static int config_parse_log_level(const char *filename, unsigned line, const char *section,
@@ -45,6 +51,18 @@ static const ConfigItem manager_config_items[] = {
         { "Sessions",   "MaxSessionsPerUser", config_parse_session_cap, offsetof(ManagerConfig, sessions_per_user_max) },
         { "Features",   "Cron",               config_parse_bool,        offsetof(ManagerConfig, cron) },
         SESSION_SETTINGS_CONFIG_ITEMS("Sessions", offsetof(ManagerConfig, sessions)),
+#define CEILING(field) (offsetof(ManagerConfig, ceiling) + offsetof(SessionSettings, field))
+        { "Sessions",   "AllowCeiling",         config_parse_cidrs,    CEILING(allow) },
+        { "Sessions",   "MemoryMaxCeiling",     config_parse_size,     CEILING(memory_max) },
+        { "Sessions",   "TasksMaxCeiling",      config_parse_uint64,   CEILING(tasks_max) },
+        { "Sessions",   "CPUQuotaCeiling",      config_parse_percent,  CEILING(cpu_quota_percent) },
+        { "Sessions",   "RuntimeMaxSecCeiling", config_parse_timespan, CEILING(runtime_max_usec) },
+#undef CEILING
+#define USER_SLICE(field) (offsetof(ManagerConfig, user_slice) + offsetof(UserSliceLimits, field))
+        { "UserSlice",  "MemoryMax",            config_parse_size,     USER_SLICE(memory_max) },
+        { "UserSlice",  "TasksMax",             config_parse_uint64,   USER_SLICE(tasks_max) },
+        { "UserSlice",  "CPUQuota",             config_parse_percent,  USER_SLICE(cpu_quota_percent) },
+#undef USER_SLICE
         {}
 };
 

@@ -11,12 +11,26 @@
 
 #define MANAGER_IDLE_TIMEOUT_DEFAULT_USEC (60ULL * 1000000ULL)
 #define MANAGER_SESSIONS_PER_USER_DEFAULT 16U
+#define MANAGER_USER_TASKS_MAX_DEFAULT 4096U
+
+/* Where administrators set what the messages about ceilings point them to. */
+#define MANAGER_CONFIG_FILE PKGSYSCONFDIR "/openmono.conf"
+
+/* [UserSlice]: the totals of one user's sessions, set on openmono-u<UID>.slice. */
+typedef struct UserSliceLimits {
+        uint64_t memory_max;            /* bytes, UINT64_MAX = none */
+        uint64_t tasks_max;             /* UINT64_MAX = none */
+        unsigned cpu_quota_percent;     /* 0 = none */
+} UserSliceLimits;
 
 typedef struct ManagerConfig {
         uint64_t idle_timeout_usec;     /* [Controller] IdleTimeoutSec=, 0 = never exit when idle */
         int log_level;                  /* [Controller] LogLevel=, -1 = unset */
         unsigned sessions_per_user_max; /* [Sessions] MaxSessionsPerUser= */
         SessionSettings sessions;       /* [Sessions] site defaults for every session */
+        SessionSettings ceiling;        /* [Sessions] *Ceiling=: the most a non-administrator may ask
+                                         * for (unset: the default is the ceiling); allow is AllowCeiling= */
+        UserSliceLimits user_slice;     /* [UserSlice] */
         bool cron;                      /* [Features] Cron=, scheduled jobs through the API */
 } ManagerConfig;
 

@@ -31,6 +31,7 @@ static const char manager_interface[] =
 static const char manager_errors[] =
         "\n"
         "error PermissionDenied (message: string)\n"
+        "error ExceedsCeiling (message: string)\n"
         "error SystemdUnavailable (message: string)\n"
         "error NoSuchSession (message: string)\n"
         "error TooManySessions (message: string)\n"

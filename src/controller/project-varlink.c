@@ -11,6 +11,7 @@
 #include "openmono-errors.h"
 #include "project.h"
 #include "session.h"
+#include "session-ceiling.h"
 #include "strv.h"
 #include "user-util.h"
 #include "workspace.h"
@@ -216,12 +217,20 @@ static int reply_project(Varlink *l, const Project *p) {
 
 /* Checks and stores a project created or changed by uid. */
 static int commit_project(Manager *m, Varlink *l, Project *p, uid_t uid, const char *event) {
+        _cleanup_free_ char *message = NULL;
         const char *why;
         int r;
 
         if (p->sandbox.network == NETWORK_POLICY_INTERNET && !uid_is_admin(uid))
                 return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
                                       "Only administrators may give a project unrestricted internet access.");
+        /* Refused now rather than at each session start; the rest of the ceiling is checked when
+         * a session starts, against the configuration of that moment. */
+        r = session_settings_check_forbidden(&p->sandbox, /* layer_name= */ NULL, &message);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return varlink_errorf(l, OM_ERROR_EXCEEDS_CEILING, "%s", message);
         if (project_validate(p, &why) < 0)
                 return varlink_errorf(l, OM_ERROR_BAD_PROJECT, "Invalid project: %s.", why);
         /* Sessions of a dynamic project run as om-NAME, which DynamicUser= would resolve to an

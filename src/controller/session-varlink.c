@@ -6,18 +6,22 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <systemd/sd-id128.h>
 
+#include "cidr.h"
 #include "log.h"
 #include "manager.h"
 #include "openmono-errors.h"
 #include "project.h"
 #include "secret-store.h"
+#include "session-ceiling.h"
 #include "session-settings.h"
 #include "session.h"
 #include "strv.h"
 #include "template.h"
+#include "user-slice.h"
 #include "user-util.h"
 #include "workspace-mount.h"
 #include "workspace.h"
@@ -385,40 +389,110 @@ static int identity_from_dynamic_project(Manager *m, Varlink *l, const Project *
         return r < 0 ? r : 1;
 }
 
-/* How open a network policy is, to keep users from widening what a project allows. */
-static int network_rank(NetworkPolicy n) {
-        static const int rank[_NETWORK_POLICY_MAX] = {
-                [NETWORK_POLICY_NONE] = 0,
-                [NETWORK_POLICY_ALLOWLIST] = 1,
-                [NETWORK_POLICY_INTRANET] = 2,
-                [NETWORK_POLICY_INTERNET] = 3,
-        };
-        return rank[n];
+/* A request that makes no sense as asked is refused as such, not quietly taken for something else.
+ * Returns 1 to go on, 0 when it replied. */
+static int check_request_usage(Varlink *l, const SessionSettings *s) {
+        _cleanup_(json_object_putp) json_object *e = json_object_new_object();
+        const char *message = NULL;
+
+        if (s->network == NETWORK_POLICY_NONE && s->allow)
+                message = "Network 'none' reaches no addresses; drop the allow list or choose another network.";
+        else if (s->network == NETWORK_POLICY_ALLOWLIST && strv_length(s->allow) == 0)
+                message = "Network 'allowlist' needs at least one address to allow.";
+        if (!message)
+                return 1;
+        if (!e || json_add_string(e, "parameter", "allow") < 0 || json_add_string(e, "message", message) < 0)
+                return -ENOMEM;
+        return varlink_error(l, VARLINK_ERROR_INVALID_PARAMETER, e);
+}
+
+/* Whether an administrator wrote the project's settings: a file in the site's directory, or a
+ * project an administrator created. */
+static bool project_is_trusted(const Project *proj) {
+        struct passwd *pw;
+
+        if (proj->scope == PROJECT_SCOPE_SYSTEM)
+                return true;
+        pw = getpwnam(proj->owner);
+        return pw && uid_is_admin(pw->pw_uid) > 0;
+}
+
+/* Checks one layer of settings and applies it. No allow list that someone asks for holds a
+ * forbidden range; a layer an administrator did not write stays within the ceiling. Returns 1 to
+ * go on, 0 when it replied with an error. */
+static int apply_layer(Varlink *l, const SessionCeiling *c, const SessionSettings *s, const char *name,
+                       bool trusted, SessionPolicy *p) {
+        _cleanup_free_ char *message = NULL;
+        int r;
+
+        r = session_settings_check_forbidden(s, name, &message);
+        if (r == 0 && !trusted)
+                r = session_ceiling_check(c, s, name, &message);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return varlink_errorf(l, OM_ERROR_EXCEEDS_CEILING, "%s", message);
+        return session_settings_apply(s, p) < 0 ? -ENOMEM : 1;
+}
+
+/* Whatever an administrator's files list, the forbidden ranges are cut out of the final allow
+ * list: IPAddressAllow= beats IPAddressDeny=, so denying them would not do. */
+static int subtract_forbidden(SessionPolicy *p) {
+        _cleanup_free_ Cidr *list = NULL;
+        char **left = NULL;
+        const Cidr *f;
+        size_t nf;
+        int n, r;
+
+        n = cidr_list_parse(p->allowed_cidrs, &list, NULL);
+        if (n <= 0)
+                return n == -ENOMEM ? n : 0;       /* a bad entry fails validation later */
+        f = cidr_forbidden_ranges(&nf);
+        r = cidr_list_subtract_format(list, (size_t) n, f, nf, &left);
+        if (r < 0)
+                return r;
+        strv_free(p->allowed_cidrs);
+        p->allowed_cidrs = left;
+        return 0;
 }
 
 /* Layers the sandbox settings: compiled-in defaults, the site's [Sessions], the project, then
- * the caller's overrides, which may narrow what a project allows but not widen it (unless the
- * caller is an administrator). Returns 1 to go on, 0 when it replied with an error. */
+ * the caller's overrides. Each layer an administrator did not write may only narrow what the
+ * layers before it allow (session-ceiling.h). Returns 1 to go on, 0 when it replied with an error. */
 static int apply_settings(Manager *m, Varlink *l, const Project *proj, const StartRequest *req, uid_t uid,
                           SessionPolicy *p) {
+        _cleanup_free_ char *project_name = NULL;
         bool admin = uid_is_admin(uid) > 0;
-        NetworkPolicy allowed;
+        long n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        SessionCeiling c;
+        int r;
 
-        if (session_settings_apply(&m->config.sessions, p) < 0 ||
-            (proj && session_settings_apply(&proj->sandbox, p) < 0))
+        r = check_request_usage(l, &req->settings);
+        if (r <= 0)
+                return r;
+        if (session_settings_apply(&m->config.sessions, p) < 0)
                 return -ENOMEM;
-        allowed = p->network;
-        if (proj && proj->sandbox.network >= 0 && !admin &&
-            ((req->settings.network >= 0 && network_rank(req->settings.network) > network_rank(allowed)) ||
-             (req->settings.allow && allowed != NETWORK_POLICY_INTERNET)))
-                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
-                                      "Project '%s' allows at most network '%s' and no extra addresses.",
-                                      proj->name, network_policy_to_string(allowed));
-        if (session_settings_apply(&req->settings, p) < 0)
-                return -ENOMEM;
-        if (p->network == NETWORK_POLICY_INTERNET && !admin && allowed != NETWORK_POLICY_INTERNET)
-                return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED,
-                                      "Only administrators may give a session unrestricted internet access.");
+        session_ceiling_init_site(&c, &m->config.ceiling, p, n_cpus > 0 ? (unsigned) n_cpus : 1,
+                                  MANAGER_CONFIG_FILE);
+        if (proj) {
+                if (asprintf(&project_name, "project '%s'", proj->name) < 0)
+                        return -ENOMEM;
+                r = apply_layer(l, &c, &proj->sandbox, project_name, project_is_trusted(proj), p);
+                if (r <= 0)
+                        return r;
+                session_ceiling_narrow(&c, &proj->sandbox, project_name);
+        }
+        r = apply_layer(l, &c, &req->settings, /* name= */ NULL, admin, p);
+        if (r <= 0)
+                return r;
+        r = subtract_forbidden(p);
+        if (r < 0)
+                return r;
+        /* Before the session starts in the slice, so it never runs without the user's totals. */
+        r = user_slice_apply(m, p->owner_uid);
+        if (r < 0)
+                return varlink_errorf(l, OM_ERROR_START_FAILED, "Failed to set the limits of %s's sessions: %s",
+                                      p->owner_name, strerror(-r));
         return 1;
 }
 

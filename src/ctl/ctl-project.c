@@ -204,13 +204,14 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                 case ARG_GROUP:
                         r = add_words(params, "groups", optarg);
                         break;
+                /* Limits are more than 0, as for run: 0 would not mean "the default". */
                 case ARG_MEMORY:
-                        if ((r = parse_size(optarg, &u)) < 0)
+                        if ((r = parse_size(optarg, &u)) < 0 || (r = u == 0 ? -ERANGE : 0) < 0)
                                 return ctl_bad_value(r, "memory-max", optarg);
                         r = json_add_uint64(params, "memory_max", u);
                         break;
                 case ARG_TASKS:
-                        if ((r = parse_uint64(optarg, &u)) < 0)
+                        if ((r = parse_uint64(optarg, &u)) < 0 || (r = u == 0 ? -ERANGE : 0) < 0)
                                 return ctl_bad_value(r, "tasks-max", optarg);
                         r = json_add_uint64(params, "tasks_max", u);
                         break;
@@ -220,7 +221,7 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                         r = json_add_int64(params, "cpu_quota_percent", q);
                         break;
                 case ARG_RUNTIME:
-                        if ((r = parse_timespan(optarg, &u)) < 0)
+                        if ((r = parse_timespan(optarg, &u)) < 0 || (r = u == 0 ? -ERANGE : 0) < 0)
                                 return ctl_bad_value(r, "runtime-max", optarg);
                         r = json_add_uint64(params, "runtime_max_usec", u);
                         break;

@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "openmono-errors.h"
 #include "parse-util.h"
 #include "pty-forward.h"
 #include "strv.h"
@@ -64,6 +65,18 @@ static void run_help(void) {
                "  -d --detach             Do not wait; output goes to the journal\n"
                "  -P --pipe               Pass stdin/stdout/stderr even on a terminal\n"
                "  -h --help               Show this help\n", program_invocation_short_name);
+}
+
+/* A limit of 0 is no limit systemd could keep, and never means "the default". */
+#define positive(parse, v) ({ int _r = (parse); _r < 0 ? _r : (v) == 0 ? -ERANGE : 0; })
+
+/* A network policy that the addresses asked for make no sense with is a usage error. */
+static int check_network_args(const RunArgs *a) {
+        if (streq_ptr(a->network, "none") && a->allow)
+                return log_error_errno(EINVAL, "--network=none reaches no addresses: drop --allow or choose another network.");
+        if (streq_ptr(a->network, "allowlist") && !a->allow)
+                return log_error_errno(EINVAL, "--network=allowlist needs at least one --allow=CIDR.");
+        return 0;
 }
 
 static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
@@ -118,12 +131,12 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                         a->project_id = optarg;
                         break;
                 case ARG_MEMORY:
-                        r = parse_size(optarg, &a->memory_max);
+                        r = positive(parse_size(optarg, &a->memory_max), a->memory_max);
                         if (r < 0)
                                 return ctl_bad_value(r, "memory-max", optarg);
                         break;
                 case ARG_TASKS:
-                        r = parse_uint64(optarg, &a->tasks_max);
+                        r = positive(parse_uint64(optarg, &a->tasks_max), a->tasks_max);
                         if (r < 0)
                                 return ctl_bad_value(r, "tasks-max", optarg);
                         break;
@@ -133,13 +146,16 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                                 return ctl_bad_value(r, "cpu-quota", optarg);
                         break;
                 case ARG_RUNTIME:
-                        r = parse_timespan(optarg, &a->runtime_max_usec);
+                        r = positive(parse_timespan(optarg, &a->runtime_max_usec), a->runtime_max_usec);
                         if (r < 0)
                                 return ctl_bad_value(r, "runtime-max", optarg);
                         break;
                 default:
                         return -EINVAL;
                 }
+        if (r < 0)
+                return r;
+        r = check_network_args(a);
         if (r < 0)
                 return r;
         if (!a->workspace == !a->project)
@@ -292,7 +308,9 @@ static int on_start_reply(Varlink *link, json_object *params, const char *error_
                 const char *message = NULL;
                 (void) json_get_string(params, "message", &message);
                 log_error("%s", message ?: error_id);
-                st->exit_code = streq(error_id, "io.openmono.Manager.PermissionDenied") ? EXIT_DENIED : EXIT_FAILURE;
+                st->exit_code = streq(error_id, OM_ERROR_PERMISSION_DENIED) || streq(error_id, OM_ERROR_EXCEEDS_CEILING) ?
+                                EXIT_DENIED :
+                                streq(error_id, VARLINK_ERROR_INVALID_PARAMETER) ? EXIT_USAGE : EXIT_FAILURE;
                 st->done = true;
                 return 0;
         }

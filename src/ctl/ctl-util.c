@@ -66,7 +66,8 @@ int ctl_call(Varlink *link, const char *method, json_object *parameters, json_ob
                 return log_error_errno(r, "Lost the connection to the controller during %s: %m", method);
         if (error_id) {
                 print_error(method, error_id, reply);
-                if (streq(error_id, OM_ERROR_PERMISSION_DENIED) || streq(error_id, VARLINK_ERROR_PERMISSION_DENIED))
+                if (streq(error_id, OM_ERROR_PERMISSION_DENIED) || streq(error_id, VARLINK_ERROR_PERMISSION_DENIED) ||
+                    streq(error_id, OM_ERROR_EXCEEDS_CEILING))
                         return -EACCES;
                 if (streq(error_id, VARLINK_ERROR_METHOD_NOT_FOUND))
                         return -EOPNOTSUPP;
@@ -114,10 +115,12 @@ const char *ctl_format_duration(char *buf, size_t n, uint64_t usec) {
         return buf;
 }
 
-/* Reports a malformed option value the same way for every option. */
+/* Reports a malformed option value the same way for every option; it is a usage error whatever
+ * the parser said (exit status 2). */
 int ctl_bad_value(int r, const char *option, const char *value) {
-        return log_error_errno(r, "Invalid value for --%s: '%s'%s", option, value,
+        (void) log_error_errno(r, "Invalid value for --%s: '%s'%s", option, value,
                                r == -ERANGE ? " (out of range)." : ".");
+        return -EINVAL;
 }
 
 /* CPU quota as systemd writes it ("150%"), or a bare number of percent. */

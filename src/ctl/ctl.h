@@ -12,7 +12,7 @@
 enum {
         EXIT_USAGE = 2,                 /* bad command line */
         EXIT_UNREACHABLE = 3,           /* the controller is not installed or not running */
-        EXIT_DENIED = 4,                /* the controller refused the caller */
+        EXIT_DENIED = 4,                /* the controller refused the caller, or a ceiling the request */
 };
 
 extern bool arg_json;
@@ -31,7 +31,7 @@ void ctl_print_json(json_object *o);
 /* Formats a duration for humans, e.g. "2h 5min", "3.2s". */
 const char *ctl_format_duration(char *buf, size_t n, uint64_t usec);
 
-/* Logs "Invalid value for --option: 'value'." for the parse error r and returns r. */
+/* Logs "Invalid value for --option: 'value'." for the parse error r and returns -EINVAL. */
 int ctl_bad_value(int r, const char *option, const char *value);
 /* Parses a CPU quota as systemd writes it ("150%") or a bare number of percent. */
 int ctl_parse_cpu_quota(const char *s, int64_t *ret);

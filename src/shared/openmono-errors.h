@@ -5,6 +5,8 @@
  * carries a "message" parameter meant for humans. */
 
 #define OM_ERROR_PERMISSION_DENIED "io.openmono.Manager.PermissionDenied"
+/* The caller asked for more than a ceiling allows (network, CIDRs, limits); the message names it. */
+#define OM_ERROR_EXCEEDS_CEILING "io.openmono.Manager.ExceedsCeiling"
 #define OM_ERROR_SYSTEMD_UNAVAILABLE "io.openmono.Manager.SystemdUnavailable"
 #define OM_ERROR_NO_SUCH_SESSION "io.openmono.Manager.NoSuchSession"
 #define OM_ERROR_TOO_MANY_SESSIONS "io.openmono.Manager.TooManySessions"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "cidr.h"
 #include "session-policy.h"
 #include "strv.h"
 #include "unit-props.h"
@@ -528,6 +529,10 @@ static const char *const intranet_cidrs[] = {
         NULL,
 };
 
+char *const *session_policy_intranet_cidrs(void) {
+        return (char *const *) intranet_cidrs;
+}
+
 static int add_cidrs(UnitProperties *u, const char *name, char *const *cidrs) {
         STRV_FOREACH(c, cidrs) {
                 uint8_t a[16];
@@ -544,6 +549,23 @@ static int add_cidrs(UnitProperties *u, const char *name, char *const *cidrs) {
         return 0;
 }
 
+/* fc00::/7 holds a cloud metadata address (AWS's fd00:ec2::254). A deny entry would not keep it
+ * out, since IPAddressAllow= beats IPAddressDeny=: the forbidden ranges are cut out of the list. */
+static int add_intranet(UnitProperties *u) {
+        _cleanup_strv_free_ char **left = NULL;
+        _cleanup_free_ Cidr *list = NULL;
+        const Cidr *forbidden;
+        size_t n_forbidden;
+        int n, r;
+
+        n = cidr_list_parse((char *const *) intranet_cidrs, &list, NULL);
+        if (n < 0)
+                return n;
+        forbidden = cidr_forbidden_ranges(&n_forbidden);
+        r = cidr_list_subtract_format(list, (size_t) n, forbidden, n_forbidden, &left);
+        return r < 0 ? r : add_cidrs(u, "IPAddressAllow", left);
+}
+
 static int build_network(const SessionPolicy *p, UnitProperties *u) {
         static char *const any[] = { (char *) "0.0.0.0/0", (char *) "::/0", NULL };
         static char *const ip_families[] = {
@@ -557,7 +579,7 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
                 /* Allow entries win over deny entries, so "deny any" plus a list is a list. */
                 r = add_cidrs(u, "IPAddressDeny", any);
                 if (r >= 0 && p->network == NETWORK_POLICY_INTRANET)
-                        r = add_cidrs(u, "IPAddressAllow", (char **) intranet_cidrs);
+                        r = add_intranet(u);
                 if (r >= 0)
                         r = add_cidrs(u, "IPAddressAllow", p->allowed_cidrs);
         }

@@ -129,6 +129,9 @@ int session_policy_validate(const SessionPolicy *p);
  * session_policy_validate() rejects, -EBADF if inherited stdio has no fds, or -ENOMEM. */
 int session_policy_to_unit_properties(const SessionPolicy *p, UnitProperties **ret);
 
+/* The ranges the intranet policy allows: RFC 1918 and the IPv6 unique local range. */
+char *const *session_policy_intranet_cidrs(void);
+
 /* Returns true for "ADDRESS" or "ADDRESS/PREFIXLEN" in IPv4 or IPv6 syntax with no host bits set
  * beyond the prefix length. */
 bool cidr_is_valid(const char *s);

@@ -62,10 +62,15 @@ int session_settings_validate(const SessionSettings *s, const char **ret_bad) {
         return 0;
 }
 
+/* Limits are positive: 0 would not mean "no limit" to systemd but "nothing at all", and must not
+ * silently mean "the default" either. */
 static int get_u64(json_object *o, const char *key, uint64_t *field, const char **ret_bad) {
-        int r = json_get_uint64(o, key, field);
+        uint64_t v;
+        int r = json_get_uint64(o, key, &v);
 
-        if (r < 0 && r != -ENOENT) {
+        if (r >= 0 && v > 0)
+                *field = v;
+        if ((r < 0 && r != -ENOENT) || (r >= 0 && v == 0)) {
                 *ret_bad = key;
                 return -EINVAL;
         }

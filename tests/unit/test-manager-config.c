@@ -11,6 +11,8 @@
 #include "manager-config.h"
 #include "strv.h"
 #include "test-files.h"
+#include "unit-props.h"
+#include "user-slice.h"
 
 /* The admin directory below the test's root, without its leading '/'. */
 #define ETC (&PKGSYSCONFDIR[1])
@@ -26,6 +28,53 @@ static void test_defaults(void **state) {
         assert_int_equal(c.log_level, -1);
         assert_int_equal(c.sessions.network, _NETWORK_POLICY_INVALID);
         assert_true(c.sessions.memory_max == UINT64_MAX);
+        /* No ceiling keys: the defaults are the ceilings. */
+        assert_null(c.ceiling.allow);
+        assert_true(c.ceiling.memory_max == UINT64_MAX);
+        assert_true(c.user_slice.memory_max == UINT64_MAX);
+        assert_int_equal(c.user_slice.tasks_max, MANAGER_USER_TASKS_MAX_DEFAULT);
+        assert_int_equal(c.user_slice.cpu_quota_percent, 0);
+}
+
+static void test_ceilings_and_user_slice(void **state) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics d = {};
+        _cleanup_(manager_config_done) ManagerConfig c;
+        _cleanup_(unit_properties_freep) UnitProperties *u = NULL;
+        _cleanup_free_ char *main_file = NULL;
+        const UnitProperty *p;
+
+        assert_true(asprintf(&main_file, "%s/openmono.conf", ETC) > 0);
+        write_file(*state, main_file,
+                   "[Sessions]\nAllowCeiling=203.0.113.0/24\nAllowCeiling=10.0.0.0/8\nMemoryMaxCeiling=16G\n"
+                   "TasksMaxCeiling=2048\nCPUQuotaCeiling=400%\nRuntimeMaxSecCeiling=1d\n"
+                   "[UserSlice]\nMemoryMax=32G\nTasksMax=8000\nCPUQuota=800%\n");
+        manager_config_init(&c);
+        assert_int_equal(manager_config_load(*state, &c, &d), 0);
+        assert_int_equal(strv_length(c.ceiling.allow), 2);
+        assert_int_equal(c.ceiling.memory_max, 16ULL << 30);
+        assert_int_equal(c.ceiling.tasks_max, 2048);
+        assert_int_equal(c.ceiling.cpu_quota_percent, 400);
+        assert_int_equal(c.ceiling.runtime_max_usec, 86400ULL * 1000000);
+        assert_int_equal(c.user_slice.memory_max, 32ULL << 30);
+        assert_int_equal(c.user_slice.tasks_max, 8000);
+        assert_int_equal(c.user_slice.cpu_quota_percent, 800);
+        assert_null(d.warnings);
+
+        assert_int_equal(user_slice_properties(&c.user_slice, &u), 0);
+        p = unit_properties_find(u, "CPUQuotaPerSecUSec");
+        assert_non_null(p);
+        assert_int_equal(p->uint64, 8000000);
+        u = unit_properties_free(u);
+        /* Unset totals are set as infinity, so a removed limit leaves the slice too. */
+        c.user_slice = (UserSliceLimits) { .memory_max = UINT64_MAX, .tasks_max = UINT64_MAX };
+        assert_int_equal(user_slice_properties(&c.user_slice, &u), 0);
+        assert_true(unit_properties_find(u, "MemoryMax")->uint64 == UINT64_MAX);
+        assert_true(unit_properties_find(u, "CPUQuotaPerSecUSec")->uint64 == UINT64_MAX);
+
+        /* A ceiling list with a typo fails with file and line. */
+        write_file(*state, main_file, "[Sessions]\nAllowCeiling=10.0.0.0/33\n");
+        assert_int_equal(manager_config_load(*state, &c, &d), -EINVAL);
+        assert_non_null(strstr(d.error, "openmono.conf:2"));
 }
 
 static void test_settings_and_dropins(void **state) {
@@ -102,6 +151,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_defaults, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_settings_and_dropins, setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_ceilings_and_user_slice, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_broken_file_keeps_previous, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_infinite_idle_means_never, setup_root, teardown_root),
         };

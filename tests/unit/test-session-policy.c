@@ -197,8 +197,15 @@ static void test_network_intranet(void **state) {
         const UnitProperty *f;
 
         assert_strv_equal(deny, (const char *[]) { "0.0.0.0/0", "::/0", NULL });
-        assert_strv_equal(allow, (const char *[]) {
-                "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", NULL });
+        /* The intranet ranges, with the cloud metadata address cut out of fc00::/7. */
+        assert_int_equal(strv_length(allow), 3 + 121);
+        assert_string_equal(allow[0], "10.0.0.0/8");
+        assert_string_equal(allow[1], "172.16.0.0/12");
+        assert_string_equal(allow[2], "192.168.0.0/16");
+        assert_true(ip_list_covers(allow, "fd12:3456::1"));
+        assert_true(ip_list_covers(allow, "fc00::1"));
+        assert_true(ip_list_covers(allow, "fd00:ec2::253"));
+        assert_false(ip_list_covers(allow, "fd00:ec2::254"));
         /* The host's loopback reaches every local daemon: not part of "intranet". */
         assert_false(ip_list_covers(allow, "127.0.0.1"));
         assert_false(ip_list_covers(allow, "127.0.0.0/8"));
@@ -217,8 +224,8 @@ static void test_network_intranet(void **state) {
         assert_int_equal(strv_extend(&p->allowed_cidrs, "2001:db8::/32"), 0);
         extra = build(p);
         allow_extra = ip_list(extra, "IPAddressAllow");
-        assert_strv_equal(allow_extra, (const char *[]) {
-                "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+        assert_int_equal(strv_length(allow_extra), strv_length(allow) + 2);
+        assert_strv_equal(allow_extra + strv_length(allow), (const char *[]) {
                 "100.64.0.0/10", "2001:db8::/32", NULL });
 }
 
