@@ -21,7 +21,6 @@
 #include "session.h"
 #include "strv.h"
 #include "template.h"
-#include "user-slice.h"
 #include "user-util.h"
 #include "workspace-mount.h"
 #include "workspace.h"
@@ -488,11 +487,7 @@ static int apply_settings(Manager *m, Varlink *l, const Project *proj, const Sta
         r = subtract_forbidden(p);
         if (r < 0)
                 return r;
-        /* Before the session starts in the slice, so it never runs without the user's totals. */
-        r = user_slice_apply(m, p->owner_uid);
-        if (r < 0)
-                return varlink_errorf(l, OM_ERROR_START_FAILED, "Failed to set the limits of %s's sessions: %s",
-                                      p->owner_name, strerror(-r));
+        /* The user's totals go on the slice when the session starts (session_start()). */
         return 1;
 }
 

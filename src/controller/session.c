@@ -14,6 +14,7 @@
 #include "secret-store.h"
 #include "session.h"
 #include "unit-props.h"
+#include "user-slice.h"
 #include "workspace-mount.h"
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
@@ -77,6 +78,7 @@ Session *session_free(Session *s) {
         if (!s)
                 return NULL;
         s->start_slot = sd_bus_slot_unref(s->start_slot);
+        s->start_call = sd_bus_message_unref(s->start_call);
         if (s->start_link && varlink_has_pending_call(s->start_link))
                 (void) varlink_errorf(s->start_link, VARLINK_ERROR_DISCONNECTED,
                                       "The controller stopped before systemd answered for session %s.", s->id);
@@ -320,34 +322,58 @@ static int append_start_call(Session *s, sd_bus *bus, const UnitProperties *prop
         return 0;
 }
 
-/* systemd answered StartTransientUnit: the caller hears first, then the session catches up with
- * what the unit did meanwhile, or is forgotten if it never started. */
-static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+/* The start is over, one way or the other (r < 0 with systemd's message): the caller hears
+ * first, then the session catches up with what the unit did meanwhile, or is forgotten if it
+ * never started. */
+static void session_start_finish(Session *s, int r, const char *message) {
         _cleanup_(varlink_unrefp) Varlink *link = NULL;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        Session *s = userdata;
-        int r = 0;
 
         s->start_slot = sd_bus_slot_unref(s->start_slot);
+        s->start_call = sd_bus_message_unref(s->start_call);
         link = steal_ptr(s->start_link);
-        if (e) {
-                r = -sd_bus_message_get_errno(reply) ?: -EIO;
-                log_debug("StartTransientUnit(%s) failed: %s", s->unit, e->message);
+        if (r < 0) {
                 s->state = SESSION_FAILED;
                 (void) secret_unstage(s->manager->runtime_dir, s->id);
-                manager_audit_session(s->manager, s);
         } else {
                 s->referenced = true;
                 s->state = SESSION_STARTING;
                 (void) session_save(s);
-                manager_audit_session(s->manager, s);
         }
+        manager_audit_session(s->manager, s);
         if (s->start_done && link)
-                s->start_done(s, link, r, e ? e->message : NULL);
+                s->start_done(s, link, r, message);
         if (r < 0)
                 session_free(s);
         else
                 session_update(s);
+}
+
+static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Session *s = userdata;
+
+        if (e)
+                log_debug("StartTransientUnit(%s) failed: %s", s->unit, e->message);
+        session_start_finish(s, e ? -sd_bus_message_get_errno(reply) ?: -EIO : 0, e ? e->message : NULL);
+        return 0;
+}
+
+/* systemd set (or refused) the user's totals on the slice. A session never runs without them,
+ * so a refusal fails the start as a refused unit would; otherwise the unit starts now. */
+static int on_slice_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Session *s = userdata;
+        int r;
+
+        s->start_slot = sd_bus_slot_unref(s->start_slot);
+        if (e) {
+                log_warning("Failed to set the limits of openmono-u%u.slice: %s", (unsigned) s->uid, e->message);
+                session_start_finish(s, -sd_bus_message_get_errno(reply) ?: -EIO, e->message);
+                return 0;
+        }
+        r = sd_bus_call_async(sd_bus_message_get_bus(reply), &s->start_slot, s->start_call, on_start_reply, s, 0);
+        if (r < 0)
+                session_start_finish(s, r, "the controller could not ask systemd to start the unit");
         return 0;
 }
 
@@ -369,12 +395,16 @@ int session_start(Session *s, const SessionPolicy *policy, Varlink *link, Sessio
         r = session_watch_unit(s);
         if (r < 0)
                 return r;
-        r = append_start_call(s, bus, props, &m);
+        r = append_start_call(s, bus, props, &s->start_call);
+        if (r < 0)
+                return r;
+        r = user_slice_new_call(s->manager, s->uid, &m);
         if (r < 0)
                 return r;
         /* Not sd_bus_call(): systemd may take its time (a daemon-reload, many starts at once),
-         * and the controller's one thread serves everybody else meanwhile. */
-        r = sd_bus_call_async(bus, &s->start_slot, m, on_start_reply, s, 0);
+         * and the controller's one thread serves everybody else meanwhile. The user's totals go
+         * on the slice first, and the unit starts only once they are there. */
+        r = sd_bus_call_async(bus, &s->start_slot, m, on_slice_reply, s, 0);
         if (r < 0)
                 return r;
         s->state = SESSION_STARTING;

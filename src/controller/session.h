@@ -55,7 +55,8 @@ struct Session {
         uint32_t unit_job;
         int32_t unit_exec_code, unit_exec_status;
         char *unit_result;
-        sd_bus_slot *start_slot;        /* StartTransientUnit sent, systemd has not answered yet */
+        sd_bus_slot *start_slot;        /* the slice's totals or StartTransientUnit sent, no answer yet */
+        sd_bus_message *start_call;     /* StartTransientUnit, sent once the slice has its totals */
         Varlink *start_link;            /* the call waiting for that answer */
         SessionStartDone start_done;
 };

@@ -2,7 +2,6 @@
 /* Per-user totals: without them, the caps of one session are no cap on a user, who may run
  * MaxSessionsPerUser= sessions at once. */
 
-#include "log.h"
 #include "manager.h"
 #include "session-policy.h"
 #include "user-slice.h"
@@ -26,9 +25,8 @@ int user_slice_properties(const UserSliceLimits *limits, UnitProperties **ret) {
         return 0;
 }
 
-int user_slice_apply(Manager *m, uid_t uid) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+int user_slice_new_call(Manager *m, uid_t uid, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         _cleanup_(unit_properties_freep) UnitProperties *props = NULL;
         _cleanup_free_ char *slice = NULL;
         sd_bus *bus;
@@ -52,8 +50,6 @@ int user_slice_apply(Manager *m, uid_t uid) {
                 r = sd_bus_message_close_container(call);
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, call, 0, &error, &reply);
-        if (r < 0)
-                log_debug("SetUnitProperties(%s) failed: %s", slice, error.message);
-        return r;
+        *ret = steal_ptr(call);
+        return 0;
 }

@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <systemd/sd-bus.h>
+
 #include "manager-config.h"
 #include "unit-props.h"
 
@@ -15,7 +17,7 @@ typedef struct Manager Manager;
  * removed from the config is removed from the slice too. Returns 0 or -ENOMEM. */
 int user_slice_properties(const UserSliceLimits *limits, UnitProperties **ret);
 
-/* Sets the totals on uid's slice in systemd (runtime only: they follow the config, not the disk)
- * before a session starts in it. systemd loads a slice without a unit file on demand, so this
- * works whether or not the slice exists yet. Returns 0 or a negative errno. */
-int user_slice_apply(Manager *m, uid_t uid);
+/* Builds the SetUnitProperties call that puts the totals on uid's slice in systemd (runtime only:
+ * they follow the config, not the disk). systemd loads a slice without a unit file on demand, so
+ * this works whether or not the slice exists yet. Returns 0 or a negative errno. */
+int user_slice_new_call(Manager *m, uid_t uid, sd_bus_message **ret);
