@@ -17,28 +17,6 @@
 #include "parse-util.h"
 #include "strv.h"
 
-static void cron_help(void) {
-        printf("%s cron COMMAND\n\n"
-               "  list                     List scheduled jobs with their next and last run\n"
-               "  show NAME                Show a job\n"
-               "  add NAME [OPTIONS...]    Schedule a session of a project\n"
-               "  remove NAME              Remove a job\n"
-               "  enable NAME              Let a job's timer fire again\n"
-               "  disable NAME             Stop a job's timer, keeping the job\n"
-               "  run-now NAME             Start a run now\n"
-               "  history NAME             Last runs, newest first: time, result, exit status, duration\n\n"
-               "Options of add:\n"
-               "  -p --project=PROJECT     The project whose session runs (required)\n"
-               "     --on-calendar=EXPR    When, in systemd's OnCalendar= syntax\n"
-               "     --every=WHEN          Or: hourly, daily, weekly, monthly, N-minutes, N-hours\n"
-               "     --task=TEXT           The agent's task (default: the project's own task)\n"
-               "     --randomized-delay=TIME  Spread the start over this long\n"
-               "     --persistent          Catch up on a run missed while the machine was off\n"
-               "     --time-limit=TIME     Stop a run after this long\n"
-               "     --disabled            Add the job without enabling its timer\n",
-               program_invocation_short_name);
-}
-
 static const char *field(json_object *o, const char *key) {
         const char *s = NULL;
 
@@ -184,6 +162,13 @@ static int add_timespan(json_object *params, const char *key, const char *option
         return json_add_uint64(params, key, usec);
 }
 
+static int check_job_name(const char *name) {
+        if (cron_job_name_is_valid(name))
+                return 0;
+        return log_error_errno(EINVAL, "Invalid job name '%s': a name is 1 to 28 letters, digits, '_' or '-', "
+                               "starting with a letter or digit.", name);
+}
+
 static int parse_add_options(int argc, char *argv[], json_object *params) {
         enum { ARG_CALENDAR = 0x100, ARG_EVERY, ARG_TASK, ARG_DELAY, ARG_PERSISTENT, ARG_LIMIT, ARG_DISABLED };
         static const struct option options[] = {
@@ -205,6 +190,8 @@ static int parse_add_options(int argc, char *argv[], json_object *params) {
         while (r >= 0 && (c = getopt_long(argc, argv, "p:", options, NULL)) >= 0)
                 switch (c) {
                 case 'p':
+                        if (ctl_check_project_name(optarg) < 0)
+                                return -EINVAL;
                         have_project = true;
                         r = json_add_string(params, "project", optarg);
                         break;
@@ -239,6 +226,8 @@ static int parse_add_options(int argc, char *argv[], json_object *params) {
                 return r;
         if (optind != argc - 1)
                 return log_error_errno(EINVAL, "Give exactly one job name.");
+        if (check_job_name(argv[optind]) < 0)
+                return -EINVAL;
         if (!have_project || !schedule)
                 return log_error_errno(EINVAL, "A job needs --project= and --on-calendar= or --every=.");
         return json_add_string(params, "schedule", schedule);
@@ -355,15 +344,13 @@ int verb_cron(int argc, char *argv[]) {
 
         if (!params)
                 return log_oom();
-        if (streq(sub, "-h") || streq(sub, "--help")) {
-                cron_help();
-                return 0;
-        }
         if (streq(sub, "list") && argc <= 2)
                 return cron_list();
         if (streq(sub, "add") && argc >= 3)
                 return cron_add(argc - 1, argv + 1, params);
         if (argc == 3) {
+                if (!streq(sub, "finished") && ctl_verb_find("cron", sub) && check_job_name(argv[2]) < 0)
+                        return -EINVAL;
                 if (streq(sub, "show"))
                         return call_named("io.openmono.Manager.GetCronJob", argv[2], params);
                 if (streq(sub, "remove"))

@@ -11,32 +11,6 @@
 #include "parse-util.h"
 #include "strv.h"
 
-static void project_help(void) {
-        printf("%s project COMMAND\n\n"
-               "  list                     List the projects you may start sessions of\n"
-               "  show NAME                Show a project's settings\n"
-               "  add NAME [OPTIONS...]    Create a project of your own\n"
-               "  set NAME [OPTIONS...]    Change settings of your project\n"
-               "  remove NAME              Remove your project\n\n"
-               "Options of add and set:\n"
-               "  -w --workspace=DIR       The project's workspace (identity 'owner'; must be yours)\n"
-               "     --identity=ID         owner (run as you on the workspace; default) or dynamic\n"
-               "                           (run as om-NAME on a workspace managed by OpenMono)\n"
-               "     --description=TEXT    What the project is\n"
-               "     --task=TEXT           The agent task openmono@NAME.service runs\n"
-               "     --template=NAME       The agent's instructions and model from\n"
-               "                           templates/NAME.template (\"\" removes it)\n"
-               "     --network=POLICY      none, intranet, allowlist, internet (administrators)\n"
-               "     --allow=CIDR          Extra network to allow (repeatable)\n"
-               "     --memory-max=BYTES    --tasks-max=N  --cpu-quota=PERCENT  --runtime-max=TIME\n"
-               "     --user=USER --group=GROUP\n"
-               "                           Who else may start sessions (identity 'dynamic' only;\n"
-               "                           repeatable)\n"
-               "     --grant=SECRET        A secret its sessions receive as a credential\n"
-               "                           (repeatable; see 'secret')\n",
-               program_invocation_short_name);
-}
-
 static const char *field(json_object *o, const char *key) {
         const char *s = NULL;
 
@@ -190,9 +164,13 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                         r = json_add_string(params, "template", optarg);
                         break;
                 case ARG_NETWORK:
+                        if (ctl_check_network(optarg) < 0)
+                                return -EINVAL;
                         r = json_add_string(params, "network", optarg);
                         break;
                 case ARG_ALLOW:
+                        if (ctl_check_allow(optarg) < 0)
+                                return -EINVAL;
                         r = add_words(params, "allow", optarg);
                         break;
                 case ARG_USER:
@@ -206,13 +184,13 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                         break;
                 /* Limits are more than 0, as for run: 0 would not mean "the default". */
                 case ARG_MEMORY:
-                        if ((r = parse_size(optarg, &u)) < 0 || (r = u == 0 ? -ERANGE : 0) < 0)
-                                return ctl_bad_value(r, "memory-max", optarg);
+                        if ((r = ctl_parse_limit("memory-max", optarg, parse_size, &u)) < 0)
+                                return r;
                         r = json_add_uint64(params, "memory_max", u);
                         break;
                 case ARG_TASKS:
-                        if ((r = parse_uint64(optarg, &u)) < 0 || (r = u == 0 ? -ERANGE : 0) < 0)
-                                return ctl_bad_value(r, "tasks-max", optarg);
+                        if ((r = ctl_parse_limit("tasks-max", optarg, parse_uint64, &u)) < 0)
+                                return r;
                         r = json_add_uint64(params, "tasks_max", u);
                         break;
                 case ARG_CPU:
@@ -221,8 +199,8 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                         r = json_add_int64(params, "cpu_quota_percent", q);
                         break;
                 case ARG_RUNTIME:
-                        if ((r = parse_timespan(optarg, &u)) < 0 || (r = u == 0 ? -ERANGE : 0) < 0)
-                                return ctl_bad_value(r, "runtime-max", optarg);
+                        if ((r = ctl_parse_limit("runtime-max", optarg, parse_timespan, &u)) < 0)
+                                return r;
                         r = json_add_uint64(params, "runtime_max_usec", u);
                         break;
                 default:
@@ -233,6 +211,13 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
         if (optind < argc)
                 return log_error_errno(EINVAL, "Unexpected argument '%s'.", argv[optind]);
         return 0;
+}
+
+static const char *network_of(json_object *params) {
+        const char *network = NULL;
+
+        (void) json_get_string(params, "network", &network);
+        return network;
 }
 
 static int project_add_or_set(const char *method, int argc, char *argv[]) {
@@ -247,6 +232,10 @@ static int project_add_or_set(const char *method, int argc, char *argv[]) {
         r = parse_project_options(argc - 1, argv + 1, params, &fd);
         if (r < 0)
                 return r;
+        /* A new project has no allowlist to fall back on; one being changed may have its own. */
+        if (streq(method, "io.openmono.Manager.AddProject") &&
+            ctl_check_allowlist(network_of(params), json_object_object_get_ex(params, "allow", NULL)) < 0)
+                return -EINVAL;
         return call_named(method, name, params, steal_fd(fd));
 }
 
@@ -256,12 +245,12 @@ int verb_project(int argc, char *argv[]) {
 
         if (!params)
                 return log_oom();
-        if (streq(sub, "-h") || streq(sub, "--help")) {
-                project_help();
-                return 0;
-        }
         if (streq(sub, "list") && argc <= 2)
                 return project_list();
+        /* The name, before anything else: "project show -x" must not become a request. */
+        if (argc >= 3 && strv_contains((char **) (const char *const[]) { "show", "remove", "add", "set", NULL }, sub) &&
+            ctl_check_project_name(argv[2]) < 0)
+                return -EINVAL;
         if (streq(sub, "show") && argc == 3)
                 return call_named("io.openmono.Manager.GetProject", argv[2], params, -EBADF);
         if (streq(sub, "remove") && argc == 3)

@@ -38,6 +38,7 @@ typedef struct RunState {
         char *id;
         int pty_master;                 /* -EBADF when stdio is passed as it is */
         int exit_code;                  /* what openmonoctl exits with */
+        json_object *params;            /* borrowed: what StartSession was sent */
         bool done;
 } RunState;
 
@@ -48,28 +49,6 @@ static void run_args_done(RunArgs *a) {
         strv_free(a->command);
 }
 
-static void run_help(void) {
-        printf("%s run [OPTIONS...] -w DIR|-p PROJECT [\"TASK\" | -- COMMAND [ARGS...]]\n\n"
-               "Run the agent on TASK, or COMMAND, in a sandboxed session that sees DIR (or the\n"
-               "project's workspace) at /workspace. Without either, runs the project's own task.\n\n"
-               "  -w --workspace=DIR      Directory to work in (must be yours)\n"
-               "  -p --project=PROJECT    Run a session of PROJECT (see 'openmonoctl project')\n"
-               "     --network=POLICY     none, intranet (default), allowlist, internet (admins)\n"
-               "     --allow=CIDR         Extra network to allow (repeatable)\n"
-               "     --grant=SECRET       Hand this session your own secret (repeatable)\n"
-               "     --project-id=ID      Run PROJECT only if it is still the project with this id\n"
-               "     --memory-max=BYTES   Memory limit (K, M, G suffixes: 512M)\n"
-               "     --tasks-max=N        Process/thread limit\n"
-               "     --cpu-quota=PERCENT  CPU limit (100%% = one CPU)\n"
-               "     --runtime-max=TIME   Stop the session after this long (90s, 2h 30min)\n"
-               "  -d --detach             Do not wait; output goes to the journal\n"
-               "  -P --pipe               Pass stdin/stdout/stderr even on a terminal\n"
-               "  -h --help               Show this help\n", program_invocation_short_name);
-}
-
-/* A limit of 0 is no limit systemd could keep, and never means "the default". */
-#define positive(parse, v) ({ int _r = (parse); _r < 0 ? _r : (v) == 0 ? -ERANGE : 0; })
-
 /* A network policy that the addresses asked for make no sense with is a usage error. */
 static int check_network_args(const RunArgs *a) {
         if (streq_ptr(a->network, "none") && a->allow)
@@ -79,11 +58,24 @@ static int check_network_args(const RunArgs *a) {
         return 0;
 }
 
+/* What the controller would refuse anyway, said in the options' words. */
+static int check_run_args(const RunArgs *a) {
+        int r;
+
+        if (!a->workspace && !a->project)
+                return log_error_errno(EINVAL, "Give a workspace (-w DIR) or a project (-p PROJECT).");
+        if (a->workspace && a->project)
+                return log_error_errno(EINVAL, "Give a workspace (-w DIR) or a project (-p PROJECT), not both.");
+        if (a->project && ctl_check_project_name(a->project) < 0)
+                return -EINVAL;
+        r = check_network_args(a);
+        return r < 0 ? r : 1;
+}
+
 static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
         enum { ARG_NETWORK = 0x100, ARG_ALLOW, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_GRANT,
                ARG_PROJECT_ID };
         static const struct option options[] = {
-                { "help",        no_argument,       NULL, 'h'         },
                 { "workspace",   required_argument, NULL, 'w'         },
                 { "project",     required_argument, NULL, 'p'         },
                 { "detach",      no_argument,       NULL, 'd'         },
@@ -101,11 +93,8 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
         int c, r = 0;
 
         optind = 0;
-        while (r >= 0 && (c = getopt_long(argc, argv, "+hw:p:dP", options, NULL)) >= 0)
+        while (r >= 0 && (c = getopt_long(argc, argv, "+w:p:dP", options, NULL)) >= 0)
                 switch (c) {
-                case 'h':
-                        run_help();
-                        return 0;
                 case 'w':
                         a->workspace = optarg;
                         break;
@@ -120,8 +109,12 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                         break;
                 case ARG_NETWORK:
                         a->network = optarg;
+                        if (ctl_check_network(optarg) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_ALLOW:
+                        if (ctl_check_allow(optarg) < 0)
+                                return -EINVAL;
                         r = strv_extend(&a->allow, optarg);
                         break;
                 case ARG_GRANT:
@@ -131,14 +124,10 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                         a->project_id = optarg;
                         break;
                 case ARG_MEMORY:
-                        r = positive(parse_size(optarg, &a->memory_max), a->memory_max);
-                        if (r < 0)
-                                return ctl_bad_value(r, "memory-max", optarg);
+                        r = ctl_parse_limit("memory-max", optarg, parse_size, &a->memory_max);
                         break;
                 case ARG_TASKS:
-                        r = positive(parse_uint64(optarg, &a->tasks_max), a->tasks_max);
-                        if (r < 0)
-                                return ctl_bad_value(r, "tasks-max", optarg);
+                        r = ctl_parse_limit("tasks-max", optarg, parse_uint64, &a->tasks_max);
                         break;
                 case ARG_CPU:
                         r = ctl_parse_cpu_quota(optarg, &a->cpu_quota);
@@ -146,20 +135,13 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                                 return ctl_bad_value(r, "cpu-quota", optarg);
                         break;
                 case ARG_RUNTIME:
-                        r = positive(parse_timespan(optarg, &a->runtime_max_usec), a->runtime_max_usec);
-                        if (r < 0)
-                                return ctl_bad_value(r, "runtime-max", optarg);
+                        r = ctl_parse_limit("runtime-max", optarg, parse_timespan, &a->runtime_max_usec);
                         break;
                 default:
                         return -EINVAL;
                 }
         if (r < 0)
                 return r;
-        r = check_network_args(a);
-        if (r < 0)
-                return r;
-        if (!a->workspace == !a->project)
-                return log_error_errno(EINVAL, "Give a workspace (-w DIR) or a project (-p PROJECT), not both.");
         /* Words after "--" are a command; words without it are a task for the agent. */
         if (optind > 0 && optind <= argc && streq(argv[optind - 1], "--")) {
                 for (int i = optind; i < argc; i++)
@@ -172,7 +154,7 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 if (!a->task)
                         return log_oom();
         }
-        return 1;
+        return check_run_args(a);
 }
 
 static int add_words(json_object *o, const char *key, char **words) {
@@ -305,12 +287,8 @@ static int on_start_reply(Varlink *link, json_object *params, const char *error_
         const char *id, *state = NULL, *result = NULL;
 
         if (error_id) {
-                const char *message = NULL;
-                (void) json_get_string(params, "message", &message);
-                log_error("%s", message ?: error_id);
-                st->exit_code = streq(error_id, OM_ERROR_PERMISSION_DENIED) || streq(error_id, OM_ERROR_EXCEEDS_CEILING) ?
-                                EXIT_DENIED :
-                                streq(error_id, VARLINK_ERROR_INVALID_PARAMETER) ? EXIT_USAGE : EXIT_FAILURE;
+                st->exit_code = ctl_exit_code(ctl_handle_error("io.openmono.Manager.StartSession", error_id,
+                                                               params, st->params));
                 st->done = true;
                 return 0;
         }
@@ -364,6 +342,7 @@ static int wait_for_session(Varlink *link, json_object *params, RunState *st) {
                 r = pty_forward_new(e, steal_fd(st->pty_master), &pty);
         if (r >= 0)
                 r = varlink_attach_event(link, e, 0);
+        st->params = params;
         if (r >= 0)
                 r = varlink_invoke(link, "io.openmono.Manager.StartSession", params, true, on_start_reply, st);
         if (r < 0)

@@ -18,21 +18,6 @@
 static const char *arg_user = NULL;
 static bool arg_default = false;
 
-static void secret_help(void) {
-        printf("%s secret COMMAND [OPTIONS...]\n\n"
-               "  set NAME                 Store a secret; the value is read from standard input,\n"
-               "                           or asked for without echo on a terminal\n"
-               "  list                     List your secrets and the defaults (never values)\n"
-               "  rm NAME                  Remove a secret\n"
-               "  rotate-key               Replace the master key, re-encrypting every secret\n"
-               "                           (administrators)\n\n"
-               "Options:\n"
-               "     --user=USER           Act on USER's secrets (administrators)\n"
-               "     --default             Act on the defaults every user receives unless they\n"
-               "                           set their own (administrators)\n",
-               program_invocation_short_name);
-}
-
 /* Reads at most VALUE_MAX bytes; a final newline is dropped, so "echo TOKEN |" works. */
 static int read_value_fd(int fd, char *buf, size_t *ret_size) {
         size_t n = 0;
@@ -219,7 +204,6 @@ static int secret_rotate_key(void) {
 static int parse_secret_options(int argc, char *argv[]) {
         enum { ARG_USER = 0x100, ARG_DEFAULT };
         static const struct option options[] = {
-                { "help",    no_argument,       NULL, 'h'         },
                 { "user",    required_argument, NULL, ARG_USER    },
                 { "default", no_argument,       NULL, ARG_DEFAULT },
                 {}
@@ -227,11 +211,8 @@ static int parse_secret_options(int argc, char *argv[]) {
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
-                case 'h':
-                        secret_help();
-                        return 0;
                 case ARG_USER:
                         arg_user = optarg;
                         break;

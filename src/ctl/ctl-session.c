@@ -153,22 +153,9 @@ static int session_logs(const char *id, bool follow) {
         }
 }
 
-static void session_help(void) {
-        printf("%s session COMMAND\n\n"
-               "  list                 List your sessions (all sessions for administrators)\n"
-               "  show ID              Show a session's state and resource use\n"
-               "  stop ID              Stop a session\n"
-               "  logs [-f] ID         Show (and follow) a session's output in the journal\n",
-               program_invocation_short_name);
-}
-
 int verb_session(int argc, char *argv[]) {
         const char *sub = argc > 1 ? argv[1] : "list";
 
-        if (streq(sub, "-h") || streq(sub, "--help")) {
-                session_help();
-                return 0;
-        }
         if (streq(sub, "list") && argc <= 2)
                 return session_list();
         if (streq(sub, "show") && argc == 3)

@@ -146,12 +146,6 @@ int verb_usage(int argc, char *argv[]) {
         json_object *users = NULL;
         int r;
 
-        if (argc > 1 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
-                printf("%s usage\n\nShow model requests and tokens per user since the inference gateway\n"
-                       "started (administrators: every user; others: their own).\n",
-                       program_invocation_short_name);
-                return 0;
-        }
         if (argc > 1)
                 return log_error_errno(EINVAL, "'usage' takes no arguments.");
         fd = connect_gateway();

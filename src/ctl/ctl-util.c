@@ -7,7 +7,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "parse-util.h"
-#include "openmono-errors.h"
+#include "session-policy.h"
 
 #define DEFAULT_SOCKET RUNDIR "/io.openmono.Manager"
 
@@ -41,19 +41,6 @@ int ctl_connect(Varlink **ret) {
         return -EHOSTDOWN;
 }
 
-/* Prints the human-readable message of an error reply, or the error's name if it has none. */
-static void print_error(const char *method, const char *error_id, json_object *reply) {
-        const char *message = NULL, *parameter = NULL;
-
-        (void) json_get_string(reply, "message", &message);
-        if (streq(error_id, VARLINK_ERROR_INVALID_PARAMETER) && json_get_string(reply, "parameter", &parameter) >= 0)
-                log_error("The controller rejected parameter '%s' of %s.", parameter, method);
-        else if (message)
-                log_error("%s", message);
-        else
-                log_error("%s failed: %s", method, error_id);
-}
-
 int ctl_call(Varlink *link, const char *method, json_object *parameters, json_object **ret_reply) {
         json_object *reply = NULL;
         const char *error_id = NULL;
@@ -64,15 +51,8 @@ int ctl_call(Varlink *link, const char *method, json_object *parameters, json_ob
                 return log_error_errno(r, "The controller did not answer %s in time.", method);
         if (r < 0)
                 return log_error_errno(r, "Lost the connection to the controller during %s: %m", method);
-        if (error_id) {
-                print_error(method, error_id, reply);
-                if (streq(error_id, OM_ERROR_PERMISSION_DENIED) || streq(error_id, VARLINK_ERROR_PERMISSION_DENIED) ||
-                    streq(error_id, OM_ERROR_EXCEEDS_CEILING))
-                        return -EACCES;
-                if (streq(error_id, VARLINK_ERROR_METHOD_NOT_FOUND))
-                        return -EOPNOTSUPP;
-                return -EREMOTEIO;
-        }
+        if (error_id)
+                return ctl_handle_error(method, error_id, reply, parameters);
         if (ret_reply)
                 *ret_reply = reply;
         return 0;
@@ -118,9 +98,8 @@ const char *ctl_format_duration(char *buf, size_t n, uint64_t usec) {
 /* Reports a malformed option value the same way for every option; it is a usage error whatever
  * the parser said (exit status 2). */
 int ctl_bad_value(int r, const char *option, const char *value) {
-        (void) log_error_errno(r, "Invalid value for --%s: '%s'%s", option, value,
-                               r == -ERANGE ? " (out of range)." : ".");
-        return -EINVAL;
+        log_error("Invalid value for --%s: '%s'%s", option, value, r == -ERANGE ? " (out of range)." : ".");
+        return -EINVAL;         /* a usage error, whatever the parser said */
 }
 
 /* CPU quota as systemd writes it ("150%"), or a bare number of percent. */
@@ -137,8 +116,51 @@ int ctl_parse_cpu_quota(const char *s, int64_t *ret) {
                         return -ERANGE;
                 v = (unsigned) u;
         }
-        if (v == 0)
+        /* As the controller accepts it: up to 1024 CPUs. */
+        if (v == 0 || v > 100 * 1024)
                 return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int ctl_check_project_name(const char *name) {
+        if (project_name_is_valid(name))
+                return 0;
+        return log_error_errno(EINVAL, "Invalid project name '%s': a name is 1 to 28 letters, digits, '_' or '-', "
+                               "starting with a letter or digit.", name);
+}
+
+int ctl_check_network(const char *policy) {
+        if (network_policy_from_string(policy) >= 0)
+                return 0;
+        return log_error_errno(EINVAL, "Invalid value for --network: '%s' (use none, intranet, allowlist or internet).",
+                               policy);
+}
+
+int ctl_check_allow(const char *cidr) {
+        if (cidr_is_valid(cidr))
+                return 0;
+        return log_error_errno(EINVAL, "Invalid value for --allow: '%s' is not an address or ADDRESS/PREFIXLEN "
+                               "without host bits (e.g. 10.1.0.0/16).", cidr);
+}
+
+int ctl_check_allowlist(const char *policy, bool have_allow) {
+        if (!streq_ptr(policy, "allowlist") || have_allow)
+                return 0;
+        return log_error_errno(EINVAL, "--network=allowlist needs at least one --allow=CIDR.");
+}
+
+int ctl_parse_limit(const char *option, const char *value, int (*parse)(const char *s, uint64_t *ret),
+                    uint64_t *ret) {
+        uint64_t v;
+        int r;
+
+        r = parse(value, &v);
+        /* A limit of 0 would keep the session from ever running; the controller refuses it too. */
+        if (r >= 0 && v == 0)
+                r = -ERANGE;
+        if (r < 0)
+                return ctl_bad_value(r, option, value);
         *ret = v;
         return 0;
 }

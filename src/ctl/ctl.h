@@ -24,6 +24,23 @@ int ctl_connect(Varlink **ret);
 /* Calls method; on an error reply prints the controller's message and returns a negative errno
  * (-EACCES for PermissionDenied). *ret_reply is borrowed from link. */
 int ctl_call(Varlink *link, const char *method, json_object *parameters, json_object **ret_reply);
+/* An error the controller can send: what the user reads when it comes without a message, and
+ * the negative errno a verb returns for it (which decides the exit code). */
+typedef struct CtlError {
+        const char *id;
+        int error;
+        const char *sentence;
+} CtlError;
+
+/* Returns the entry for the Varlink error id, or NULL. */
+const CtlError *ctl_error_find(const char *id);
+/* Returns how the user names parameter of method ("value of --memory-max", "project name"), or
+ * NULL for a parameter users never give. */
+const char *ctl_parameter_name(const char *method, const char *parameter);
+/* Prints the error reply of method to a call with parameters sent (which may be NULL) as a
+ * sentence and returns the negative errno for it. */
+int ctl_handle_error(const char *method, const char *error_id, json_object *reply, json_object *sent);
+
 /* Maps a verb's result to the process exit code. */
 int ctl_exit_code(int r);
 /* Prints o as pretty JSON on stdout. */
@@ -36,10 +53,42 @@ int ctl_bad_value(int r, const char *option, const char *value);
 /* Parses a CPU quota as systemd writes it ("150%") or a bare number of percent. */
 int ctl_parse_cpu_quota(const char *s, int64_t *ret);
 
+/* Checks what the controller would refuse, before asking it; each logs what is wrong and
+ * returns -EINVAL, or returns 0. The rules are the controller's own (session-policy.h). */
+int ctl_check_project_name(const char *name);
+int ctl_check_network(const char *policy);
+int ctl_check_allow(const char *cidr);
+/* --network=allowlist without any --allow would allow nothing. */
+int ctl_check_allowlist(const char *policy, bool have_allow);
+/* Parses a resource limit with parse (parse_size, parse_uint64, parse_timespan); 0 is refused. */
+int ctl_parse_limit(const char *option, const char *value, int (*parse)(const char *s, uint64_t *ret),
+                    uint64_t *ret);
+
 /* A verb returns this to make openmonoctl exit with status s (e.g. a session's exit status);
  * negative errnos stay errors. */
 #define CTL_EXIT_BASE 0x10000
 #define CTL_EXIT_STATUS(s) (CTL_EXIT_BASE + (s))
+
+/* One verb, or one sub-verb of a verb, and what --help says of it. */
+typedef struct CtlVerb {
+        const char *verb;               /* "project" */
+        const char *sub;                /* "add", or NULL for the verb itself */
+        int (*run)(int argc, char *argv[]);     /* verbs only; a verb dispatches its sub-verbs */
+        const char *summary;            /* one line, without a final period */
+        const char *synopsis;           /* the arguments after the verb and sub-verb */
+        const char *help;               /* options and details, or NULL */
+} CtlVerb;
+
+extern const CtlVerb ctl_verbs[];
+extern const size_t ctl_n_verbs;
+
+/* Returns the entry of verb (sub NULL) or of one of its sub-verbs, or NULL. */
+const CtlVerb *ctl_verb_find(const char *verb, const char *sub);
+/* Prints v's help on stdout; a verb's help lists its sub-verbs. */
+void ctl_verb_print_help(const CtlVerb *v);
+/* If argv (argv[0] being the verb) has -h or --help before any "--", prints the help of the
+ * sub-verb it names, or of the verb, and returns 1; returns 0 otherwise and for unknown verbs. */
+int ctl_verb_help(int argc, char *argv[]);
 
 int verb_status(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);

@@ -8,37 +8,21 @@
 #include "ctl.h"
 #include "log.h"
 
-typedef struct Verb {
-        const char *name;
-        int (*run)(int argc, char *argv[]);
-        const char *summary;
-} Verb;
-
-static const Verb verbs[] = {
-        { "status",  verb_status,  "Show the controller's state and who you are to it" },
-        { "run",     verb_run,     "Run an agent task or a command in a sandboxed session" },
-        { "shell",   verb_shell,   "Open an interactive shell in a sandboxed session" },
-        { "session", verb_session, "List, show, stop sessions and read their logs" },
-        { "project", verb_project, "Add, list, show, change and remove projects" },
-        { "cron",    verb_cron,    "Schedule agent runs as systemd timers" },
-        { "secret",  verb_secret,  "Set, list and remove secrets sessions receive" },
-        { "usage",   verb_usage,   "Show model requests and tokens per user (from the gateway)" },
-        { "config",  verb_config,  "Check the configuration files ('config check')" },
-};
-
 static void help(void) {
         printf("%s [OPTIONS...] COMMAND ...\n\n"
                "Run and manage sandboxed OpenMono agent sessions.\n\n"
                "Commands:\n", program_invocation_short_name);
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-18s %s\n", verbs[i].name, verbs[i].summary);
+        for (size_t i = 0; i < ctl_n_verbs; i++)
+                if (!ctl_verbs[i].sub)
+                        printf("  %-18s %s\n", ctl_verbs[i].verb, ctl_verbs[i].summary);
         printf("\nOptions:\n"
                "  -h --help           Show this help\n"
                "     --version        Show package version\n"
                "     --json           Print machine-readable JSON\n"
                "     --no-legend      Do not print column headers and footers\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 controller not reachable,\n"
-               "4 permission denied. See openmonoctl(1).\n");
+               "4 permission denied. See openmonoctl(1).\n"
+               "\n'%s COMMAND --help' shows a command's own help.\n", program_invocation_short_name);
 }
 
 /* Takes --json and --no-legend out of argv wherever they stand before a "--", so that both
@@ -90,11 +74,16 @@ static int parse_argv(int argc, char *argv[]) {
 }
 
 static int dispatch_verb(int argc, char *argv[]) {
+        const CtlVerb *v;
+
         if (argc <= 0)
                 return log_error_errno(EINVAL, "No command given. See '%s --help'.", program_invocation_short_name);
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(argv[0], verbs[i].name))
-                        return verbs[i].run(argc, argv);
+        /* Help first: before a verb connects, checks its arguments or takes "--help" for a name. */
+        if (ctl_verb_help(argc, argv) > 0)
+                return 0;
+        v = ctl_verb_find(argv[0], NULL);
+        if (v)
+                return v->run(argc, argv);
         return log_error_errno(EINVAL, "Unknown command '%s'. See '%s --help'.", argv[0],
                                program_invocation_short_name);
 }
