@@ -103,6 +103,7 @@ Session *session_free(Session *s) {
         free(s->result);
         free(s->active_state);
         free(s->unit_result);
+        free(s->spawn_executable);
         free(s);
         return NULL;
 }
@@ -174,6 +175,20 @@ static SessionState state_from_unit(const char *active, uint32_t job, int exec_c
         return SESSION_EXITED;
 }
 
+/* systemd's own exit statuses (EXIT_CHDIR 200 ... EXIT_BPF 245) say a step before the command
+ * failed; the journal says why. A command that exits with such a status itself has no entry. */
+static void session_read_spawn_failure(Session *s) {
+        int r;
+
+        if (s->state != SESSION_EXITED || s->exit_code != CLD_EXITED || s->exit_status < 200 ||
+            s->exit_status > 245 || !streq_ptr(s->result, "exit-code"))
+                return;
+        s->spawn_executable = mfree(s->spawn_executable);
+        r = session_spawn_failure_read(s->unit, &s->spawn_errno, &s->spawn_executable);
+        if (r < 0)
+                log_debug_errno(r, "No spawn failure of %s in the journal: %m", s->unit);
+}
+
 /* Works out the session's state from what systemd said last. Returns 1 if it changed. */
 static int session_evaluate(Session *s) {
         SessionState state;
@@ -188,6 +203,7 @@ static int session_evaluate(Session *s) {
         s->exit_status = s->unit_exec_status;
         free(s->result);
         s->result = s->unit_result ? strdup(s->unit_result) : NULL;
+        session_read_spawn_failure(s);
         return 1;
 }
 
@@ -385,6 +401,7 @@ int session_start(Session *s, const SessionPolicy *policy, Varlink *link, Sessio
 
         if (s->start_slot)
                 return -EBUSY;
+        s->runtime_max_usec = policy->runtime_max_usec;
         r = session_policy_to_unit_properties(policy, &props);
         if (r < 0)
                 return r;
@@ -514,6 +531,12 @@ int session_build_json(Session *s, bool with_accounting, json_object **ret) {
                                                        "killed" : "none");
                 if (r >= 0)
                         r = json_add_int64(j, "exit_status", s->exit_status);
+                if (r >= 0 && s->spawn_errno > 0)
+                        r = json_add_int64(j, "spawn_errno", s->spawn_errno);
+                if (r >= 0 && s->spawn_executable)
+                        r = json_add_string(j, "spawn_executable", s->spawn_executable);
+                if (r >= 0 && s->runtime_max_usec != UINT64_MAX && s->runtime_max_usec > 0)
+                        r = json_add_uint64(j, "runtime_max_usec", s->runtime_max_usec);
         }
         if (r >= 0 && with_accounting)
                 r = add_accounting(s, j);

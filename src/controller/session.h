@@ -55,6 +55,9 @@ struct Session {
         uint32_t unit_job;
         int32_t unit_exec_code, unit_exec_status;
         char *unit_result;
+        uint64_t runtime_max_usec;      /* RuntimeMaxSec= of the unit, UINT64_MAX for none */
+        int spawn_errno;                /* why systemd could not run the command, or 0 */
+        char *spawn_executable;         /* what it tried to run then */
         sd_bus_slot *start_slot;        /* the slice's totals or StartTransientUnit sent, no answer yet */
         sd_bus_message *start_call;     /* StartTransientUnit, sent once the slice has its totals */
         Varlink *start_link;            /* the call waiting for that answer */
@@ -67,6 +70,11 @@ SessionState session_state_from_string(const char *s);
 static inline bool session_state_is_final(SessionState s) {
         return s == SESSION_EXITED || s == SESSION_FAILED;
 }
+
+/* Reads from the journal why systemd could not run unit's command: the errno and the
+ * executable of its spawn failure entry. Returns 1 and sets both (*ret_executable may be NULL),
+ * -ENODATA if there is no such entry, or another negative errno. Waits briefly for journald. */
+int session_spawn_failure_read(const char *unit, int *ret_errno, char **ret_executable);
 
 /* Creates a session object for id and registers it with m. */
 int session_new(Manager *m, const char *id, Session **ret);

@@ -13,6 +13,12 @@ enum {
         EXIT_USAGE = 2,                 /* bad command line */
         EXIT_UNREACHABLE = 3,           /* the controller is not installed or not running */
         EXIT_DENIED = 4,                /* the controller refused the caller, or a ceiling the request */
+        /* run and shell: why a session's command did not end by itself (as timeout(1), shells
+         * and container runtimes report these). */
+        EXIT_RUNTIME_LIMIT = 124,       /* stopped by its runtime limit */
+        EXIT_SANDBOX_FAILED = 125,      /* systemd could not set the sandbox up */
+        EXIT_CANNOT_EXECUTE = 126,      /* the command exists but cannot be executed */
+        EXIT_NOT_FOUND = 127,           /* the command does not exist in the sandbox */
 };
 
 extern bool arg_json;

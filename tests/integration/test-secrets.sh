@@ -48,7 +48,7 @@ check "... and never the value" no_canary_in "runuser -u alice -- openmonoctl se
 check_output "the store holds one root-only file for it" "^600 root$" stat -c '%a %U' "$STORE/$ALICE_UID/GIT_TOKEN"
 check "... which is encrypted" no_canary_in "cat $STORE/$ALICE_UID/GIT_TOKEN"
 check_output "the master key is root-only" "^600 root$" stat -c '%a %U' "$STORE/master.key"
-check_output "a bad name is refused" "rejected parameter 'name'" \
+check_output "a bad name is refused, named as the user knows it" "Invalid secret name: '../etc'" \
         sh -c "runuser -u alice -- openmonoctl secret set ../etc </dev/null 2>&1; true"
 check "alice sets and removes another one" \
         sh -c "echo value | runuser -u alice -- openmonoctl secret set OTHER && runuser -u alice -- openmonoctl secret rm OTHER"
