@@ -40,7 +40,7 @@ typedef struct RunState {
         int exit_code;                  /* what openmonoctl exits with */
         json_object *params;            /* borrowed: what StartSession was sent */
         const char *command;            /* borrowed: argv[0] of the command, if one was given */
-        char *unit;
+        char *unit;                     /* the session's unit, for journalctl hints */
         bool done;
 } RunState;
 
@@ -344,6 +344,9 @@ static int on_start_reply(Varlink *link, json_object *params, const char *error_
         if (error_id) {
                 st->exit_code = ctl_exit_code(ctl_handle_error("io.openmono.Manager.StartSession", error_id,
                                                                params, st->params));
+                /* Found nowhere on the sandbox's PATH: as a shell says it. */
+                if (streq(error_id, OM_ERROR_COMMAND_NOT_FOUND))
+                        st->exit_code = EXIT_NOT_FOUND;
                 st->done = true;
                 return 0;
         }

@@ -51,13 +51,14 @@ help_walk() {
 }
 check_output "every verb and sub-verb answers -h and --help with its own text, exit 0" \
         "^[0-9]{3,} help texts checked$" help_walk
+note "$(help_walk | tail -n 1) (every verb and sub-verb, four ways each)"
 check_output "'project show --help' is help, not a project named --help" "^openmonoctl project show NAME" \
         as_alice openmonoctl project show --help
 check_output "'shell --help' is shell's own help" "^openmonoctl shell " as_alice openmonoctl shell --help
 check_output "'cron add NAME --help' is cron add's help" "^openmonoctl cron add NAME" \
         as_alice openmonoctl cron add nightly --help
 check_output "'status --help' is status's help" "^openmonoctl status" as_alice openmonoctl status --help
-check_output "--help after '--' belongs to the command in the session" "^--help\$" \
+check_output "--help after '--' belongs to the command in the session" "^Usage: /bin/echo" \
         as_alice openmonoctl run -w "$WS" -- /bin/echo --help
 
 echo "# Mistakes in the words of the command line"
@@ -92,6 +93,8 @@ echo "# Commands that cannot start, or are stopped, say why"
 check_output "a command that does not exist: what systemd reported, exit 127" \
         "Cannot execute /nonexistent/cmd: No such file or directory[[:space:]]+rc=127$" \
         ctl_rc run -w "$WS" -- /nonexistent/cmd
+check_output "a bare name found nowhere on the sandbox's PATH: exit 127" \
+        "Command 'no-such-command' not found\.[[:space:]]+rc=127$" ctl_rc run -w "$WS" -- no-such-command
 check_output "a file that is not executable: exit 126" \
         "Cannot execute /workspace/not-executable: Permission denied[[:space:]]+rc=126$" \
         ctl_rc run -w "$WS" -- /workspace/not-executable
