@@ -85,6 +85,10 @@ static const struct {
         { "default",               NULL,        "value for --default" },
         { "value",                 NULL,        "secret value" },
         { "limit",                 NULL,        "number of runs" },
+        /* The request itself: openmonoctl and the controller disagree on the protocol. */
+        { "parameters",            NULL,        "request (are openmonoctl and the controller of one version?)" },
+        { "method",                NULL,        "request (are openmonoctl and the controller of one version?)" },
+        { "interface",             NULL,        "interface name" },
 };
 
 const CtlError *ctl_error_find(const char *id) {

@@ -2,8 +2,10 @@
 /* openmonoctl has a sentence and an exit code for every error the controller can send: each name
  * in openmono-errors.h (read as text from OPENMONO_ERRORS_H, so a new #define is checked without
  * being listed here) and each org.varlink.service error; and it names the parameters users give
- * as options, not as the protocol's keys. */
+ * as options, not as the protocol's keys: every parameter the controller's sources (CONTROLLER_DIR,
+ * SESSION_SETTINGS_C) can name in an InvalidParameter error has a name for users. */
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,11 +85,68 @@ static void test_parameters_in_the_users_terms(void **state) {
         assert_null(ctl_parameter_name("io.openmono.Manager.StartSession", "no_such_key"));
 }
 
+/* The method a file's "name" parameter belongs to, for the parameters whose name depends on it. */
+static const char *method_of_file(const char *file) {
+        if (strstr(file, "project"))
+                return "io.openmono.Manager.AddProject";
+        if (strstr(file, "cron"))
+                return "io.openmono.Manager.AddCronJob";
+        if (strstr(file, "secret"))
+                return "io.openmono.Manager.SetSecret";
+        return "io.openmono.Manager.StartSession";
+}
+
+/* Checks each parameter that path names after one of the markers. Returns how many it saw. */
+static unsigned check_parameters_of_file(const char *path) {
+        static const char *const markers[] = { "invalid_parameter(l, \"", "ret_bad = \"", "get_u64(o, \"" };
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        char line[1024];
+        unsigned n = 0;
+
+        assert_non_null(f);
+        while (fgets(line, sizeof line, f))
+                for (size_t i = 0; i < ELEMENTSOF(markers); i++) {
+                        char *p = strstr(line, markers[i]), *end;
+
+                        if (!p || !(end = strchr(p + strlen(markers[i]), '"')))
+                                continue;
+                        *end = 0;
+                        p += strlen(markers[i]);
+                        print_message("%s: %s\n", path, p);
+                        assert_non_null(ctl_parameter_name(method_of_file(path), p));
+                        n++;
+                }
+        return n;
+}
+
+static void test_every_parameter_the_controller_names(void **state) {
+        DIR *d = opendir(CONTROLLER_DIR);
+        unsigned n = 0;
+        struct dirent *de;
+
+        assert_non_null(d);
+        while ((de = readdir(d))) {
+                char path[4096];
+
+                size_t len = strlen(de->d_name);
+
+                if (len < 2 || !streq(de->d_name + len - 2, ".c"))
+                        continue;
+                snprintf(path, sizeof path, "%s/%s", CONTROLLER_DIR, de->d_name);
+                n += check_parameters_of_file(path);
+        }
+        closedir(d);
+        n += check_parameters_of_file(SESSION_SETTINGS_C);
+        /* A scan that finds nothing proves nothing. */
+        assert_true(n >= 30);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_controller_error_has_an_entry),
                 cmocka_unit_test(test_varlink_errors_have_entries),
                 cmocka_unit_test(test_parameters_in_the_users_terms),
+                cmocka_unit_test(test_every_parameter_the_controller_names),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
