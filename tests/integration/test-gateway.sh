@@ -174,7 +174,7 @@ check_output "... and is accounted as gone (499)" '"OPENMONO_RESULT":"client-gon
 echo "# Reloading a bad configuration keeps the good one"
 testbed_run sh -c "cp /etc/openmono/gateway.conf /etc/openmono/gateway.conf.good
         printf '[Upstream]\nName=broken\nURL=gopher://x\n' >> /etc/openmono/gateway.conf"
-check "systemctl reload is accepted" systemctl reload $GW_UNIT
+check_fails "systemctl reload fails on the broken file" systemctl reload $GW_UNIT
 check_output "the error names the file and the line" 'gateway.conf:[0-9]+: \[Upstream\] URL=: invalid' \
         sh -c "sleep 0.5; journalctl --no-pager -u $GW_UNIT -n 20"
 check_output "the gateway serves on with the last good configuration" '"content": "Hello from the fake upstream\."' \
