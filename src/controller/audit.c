@@ -2,6 +2,9 @@
 /* The audit trail: every decision about a session goes to the journal with a catalogued
  * MESSAGE_ID and the OPENMONO_* fields that queries filter on. */
 
+#include <string.h>
+#include <sys/wait.h>
+
 #include "log.h"
 #include "manager.h"
 #include "message-ids.h"
@@ -40,8 +43,13 @@ void manager_audit_session(Manager *m, Session *s) {
                 r = strv_extendf(&fields, "OPENMONO_PROJECT=%s", s->project);
         if (r >= 0)
                 r = strv_extendf(&fields, "OPENMONO_UNIT=%s", s->unit);
-        if (r >= 0 && session_state_is_final(s->state))
+        /* A signal is no exit status: a session killed by SIGKILL did not "exit 9". */
+        if (r >= 0 && session_state_is_final(s->state) && s->exit_code == CLD_EXITED)
                 r = strv_extendf(&fields, "OPENMONO_EXIT_STATUS=%i", s->exit_status);
+        if (r >= 0 && session_state_is_final(s->state) && (s->exit_code == CLD_KILLED || s->exit_code == CLD_DUMPED))
+                r = strv_extendf(&fields, "OPENMONO_EXIT_SIGNAL=SIG%s", strna(sigabbrev_np(s->exit_status)));
+        if (r >= 0 && session_state_is_final(s->state) && s->result)
+                r = strv_extendf(&fields, "OPENMONO_RESULT=%s", s->result);
         if (r >= 0)
                 r = strv_extendf(&fields, "MESSAGE=Session %s of %s is %s (network %s, workspace %s).", s->id,
                                  strna(s->user), event, strna(network_policy_to_string(s->network)),

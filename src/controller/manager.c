@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The controller's lifecycle: socket activation, the event loop, idle exit and reload. */
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include "manager.h"
 #include "message-ids.h"
 #include "secret-store.h"
+#include "session-history.h"
 #include "session.h"
 #include "socket-util.h"
 #include "strv.h"
@@ -423,12 +425,59 @@ static int recover_session(Manager *m, const char *unit) {
         r = recover_uid_from_slice(m, s);
         if (r >= 0)
                 r = session_watch_unit(s);
+        if (r >= 0)
+                r = session_ref_unit(s);
         if (r < 0) {
                 session_free(s);
                 return r;
         }
         s->state = SESSION_RUNNING;
         return 1;
+}
+
+/* A session we saved metadata for but systemd no longer runs ended while no controller was
+ * there to see it; systemd's own journal entries say how. */
+static int recover_ended_session(Manager *m, const char *id) {
+        Session *s;
+        int r;
+
+        r = session_new(m, id, &s);
+        if (r < 0)
+                return r;
+        r = session_load(s);
+        if (r < 0) {
+                session_free(s);
+                return r;
+        }
+        session_finish_from_journal(s);
+        return 0;
+}
+
+static void recover_ended_sessions(Manager *m) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        char path[PATH_MAX];
+        struct dirent *de;
+
+        snprintf(path, sizeof path, "%s/sessions", m->runtime_dir);
+        d = opendir(path);
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *id = NULL;
+                size_t l = strlen(de->d_name);
+                int r;
+
+                if (l <= 5 || !streq(de->d_name + l - 5, ".json"))
+                        continue;
+                id = strndup(de->d_name, l - 5);
+                if (!id)
+                        return (void) log_oom();
+                if (!session_id_is_valid(id) || manager_find_session(m, id))
+                        continue;
+                r = recover_ended_session(m, id);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to recover ended session %s, ignoring: %m", id);
+        }
 }
 
 int manager_recover_sessions(Manager *m) {
@@ -443,7 +492,8 @@ int manager_recover_sessions(Manager *m) {
                 return r;
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                "org.freedesktop.systemd1.Manager", "ListUnitsByPatterns", &error, &reply,
-                               "asas", 2, "active", "activating", 1, "openmono-session-*.service");
+                               "asas", 4, "active", "activating", "deactivating", "reloading", 1,
+                               "openmono-session-*.service");
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
@@ -457,7 +507,11 @@ int manager_recover_sessions(Manager *m) {
                 else
                         n += k;
         }
-        return r < 0 ? r : n;
+        if (r < 0)
+                return r;
+        recover_ended_sessions(m);
+        session_history_prune(m->state_dir, now(CLOCK_REALTIME));
+        return n;
 }
 
 int manager_ensure_storage(Manager *m, uid_t uid, gid_t gid, char **ret) {

@@ -17,6 +17,7 @@
 #include "project.h"
 #include "secret-store.h"
 #include "session-ceiling.h"
+#include "session-history.h"
 #include "session-settings.h"
 #include "session.h"
 #include "strv.h"
@@ -48,66 +49,99 @@ static int reply_denied(Varlink *l, const char *what) {
         return varlink_errorf(l, OM_ERROR_PERMISSION_DENIED, "Not allowed to %s.", what);
 }
 
-/* Looks up the session named by the "id" parameter, replying with an error if there is none. */
-static Session *lookup_session(Manager *m, Varlink *l, json_object *params) {
+/* Looks up the session named by the "id" parameter: a running one in *ret, or one that has ended
+ * and is still in the history in *ret_ended (a new reference). Returns 1 if found, 0 when it
+ * replied with an error. */
+static int lookup_session(Manager *m, Varlink *l, json_object *params, Session **ret, json_object **ret_ended) {
         const char *id;
-        Session *s;
 
+        *ret = NULL;
+        *ret_ended = NULL;
         if (json_get_string(params, "id", &id) < 0 || !session_id_is_valid(id)) {
                 (void) varlink_error_invalid_parameter(l, "id");
-                return NULL;
+                return 0;
         }
-        s = manager_find_session(m, id);
-        if (!s)
-                (void) varlink_errorf(l, OM_ERROR_NO_SUCH_SESSION, "No session '%s'.", id);
-        return s;
+        *ret = manager_find_session(m, id);
+        if (*ret || session_history_get(m->state_dir, id, ret_ended) >= 0)
+                return 1;
+        (void) varlink_errorf(l, OM_ERROR_NO_SUCH_SESSION, "No session '%s'.", id);
+        return 0;
+}
+
+/* The owner of a session found by lookup_session(). */
+static uid_t session_owner(Session *s, json_object *ended) {
+        int64_t uid = -1;
+
+        if (s)
+                return s->uid;
+        (void) json_get_int64(ended, "uid", &uid);
+        return uid < 0 || uid > UINT32_MAX - 1 ? (uid_t) 0 : (uid_t) uid;
+}
+
+/* Replies {"session": ended}, which takes ended. */
+static int reply_ended(Varlink *l, json_object *ended) {
+        _cleanup_(json_object_putp) json_object *j = json_object_new_object();
+        int r;
+
+        if (!j) {
+                json_object_put(ended);
+                return -ENOMEM;
+        }
+        r = json_add_take(j, "session", ended);
+        return r < 0 ? r : varlink_reply(l, j);
 }
 
 static int method_get_session(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
-        _cleanup_(json_object_putp) json_object *j = NULL;
+        _cleanup_(json_object_putp) json_object *j = NULL, *ended = NULL;
         Manager *m = userdata;
         Session *s;
         int r;
 
-        s = lookup_session(m, l, params);
-        if (!s)
+        if (!lookup_session(m, l, params, &s, &ended))
                 return 0;
-        r = authorize_for(m, l, s->uid, method_get_session, params);
+        r = authorize_for(m, l, session_owner(s, ended), method_get_session, params);
         if (r <= 0)
                 return r == 0 ? 0 : reply_denied(l, "see this session");
+        if (!s)
+                return reply_ended(l, steal_ptr(ended));
         r = session_build_reply(s, /* with_accounting= */ true, &j);
         return r < 0 ? r : varlink_reply(l, j);
 }
 
 static int method_stop_session(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
+        _cleanup_(json_object_putp) json_object *ended = NULL;
         Manager *m = userdata;
         Session *s;
         int r;
 
-        s = lookup_session(m, l, params);
-        if (!s)
+        if (!lookup_session(m, l, params, &s, &ended))
                 return 0;
-        r = authorize_for(m, l, s->uid, method_stop_session, params);
+        r = authorize_for(m, l, session_owner(s, ended), method_stop_session, params);
         if (r <= 0)
                 return r == 0 ? 0 : reply_denied(l, "stop this session");
+        /* Like systemctl stop of a unit that is not running: nothing to do is no error. */
+        if (!s)
+                return varlink_reply(l, NULL);
         /* Replied to once systemd has queued the stop job. */
         return session_stop(s, l);
 }
 
 static int method_watch_session(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
-        _cleanup_(json_object_putp) json_object *j = NULL;
+        _cleanup_(json_object_putp) json_object *j = NULL, *ended = NULL;
         Manager *m = userdata;
         Session *s;
         int r;
 
         if (!(flags & VARLINK_METHOD_MORE))
                 return varlink_error(l, VARLINK_ERROR_EXPECTED_MORE, NULL);
-        s = lookup_session(m, l, params);
-        if (!s)
+        if (!lookup_session(m, l, params, &s, &ended))
                 return 0;
-        r = authorize_for(m, l, s->uid, method_watch_session, params);
+        r = authorize_for(m, l, session_owner(s, ended), method_watch_session, params);
         if (r <= 0)
                 return r == 0 ? 0 : reply_denied(l, "watch this session");
+        /* An ended session (one that ended while a client reconnected, say) gets its end at once. */
+        if (!s)
+                return reply_ended(l, steal_ptr(ended));
         r = session_build_reply(s, /* with_accounting= */ false, &j);
         if (r >= 0)
                 r = varlink_notify(l, j);
@@ -121,7 +155,7 @@ static int method_list_sessions(Varlink *l, json_object *params, VarlinkMethodFl
         json_object *list = json_object_new_array();
         Manager *m = userdata;
         struct ucred u;
-        bool all;
+        bool all, ended = false;
         int r;
 
         if (!reply || !list) {
@@ -134,6 +168,8 @@ static int method_list_sessions(Varlink *l, json_object *params, VarlinkMethodFl
         r = varlink_get_peer_ucred(l, &u);
         if (r < 0)
                 return r;
+        if (json_get_bool(params, "all", &ended) == -EINVAL)
+                return varlink_error_invalid_parameter(l, "all");
         /* Others' sessions are simply not listed: their existence is not a secret worth a
          * polkit prompt, but their details are. */
         all = uid_is_admin(u.uid);
@@ -148,6 +184,12 @@ static int method_list_sessions(Varlink *l, json_object *params, VarlinkMethodFl
                         json_object_put(j);
                         return -ENOMEM;
                 }
+        }
+        /* With "all", the ended sessions the history still keeps follow the running ones. */
+        if (ended) {
+                r = session_history_list(m->state_dir, all ? SESSION_HISTORY_ALL_USERS : u.uid, list);
+                if (r < 0)
+                        return r;
         }
         return varlink_reply(l, reply);
 }
@@ -618,8 +660,10 @@ static void on_session_started(Session *s, Varlink *l, int error, const char *me
 }
 
 /* Registers the session and asks systemd for its unit; the call is answered when systemd has.
- * If the request cannot be sent, nothing is left behind. */
-static int launch(Manager *m, Varlink *l, SessionPolicy *p) {
+ * If the request cannot be sent, nothing is left behind. An ad-hoc session (adhoc) has no
+ * project: the label made from its directory stays in the unit's description, and listings
+ * and the audit trail say it has none. */
+static int launch(Manager *m, Varlink *l, SessionPolicy *p, bool adhoc) {
         Session *s;
         int r;
 
@@ -630,7 +674,7 @@ static int launch(Manager *m, Varlink *l, SessionPolicy *p) {
         s->network = p->network;
         s->started_realtime = now(CLOCK_REALTIME);
         if (!(s->user = strdup(p->owner_name)) || (p->workspace && !(s->workspace = strdup(p->workspace))) ||
-            !(s->project = strdup(p->project))) {
+            (!adhoc && !(s->project = strdup(p->project)))) {
                 session_free(s);
                 return -ENOMEM;
         }
@@ -770,7 +814,7 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
                 unstage(m, p);
                 return varlink_errorf(l, VARLINK_ERROR_INVALID_PARAMETER, "The session's policy is not valid.");
         }
-        r = launch(m, l, p);
+        r = launch(m, l, p, /* adhoc= */ !req.project);
         if (r < 0) {
                 unstage(m, p);
                 return varlink_errorf(l, OM_ERROR_START_FAILED, "systemd refused to start the session: %s",
@@ -781,16 +825,18 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
 
 static const char session_interface_methods[] =
         "\n"
-        "# A session. exit and exit_status are set once it has ended; accounting fields (from\n"
-        "# systemd) only in GetSession and only where systemd has them. spawn_errno and\n"
-        "# spawn_executable say why systemd could not run the command; runtime_max_usec is the\n"
-        "# limit after which a session ends with result \"timeout\".\n"
+        "# A session. exit and exit_status are set once it has ended (exit_status is the signal's\n"
+        "# number when exit is \"killed\", and signal names it); accounting fields (from systemd)\n"
+        "# only in GetSession and only where systemd has them. A session without a project has\n"
+        "# none. Ended sessions stay visible for a while (ListSessions all, GetSession).\n"
+        "# spawn_errno and spawn_executable say why systemd could not run the command;\n"
+        "# runtime_max_usec is the limit after which a session ends with result \"timeout\".\n"
         "type Session (id: string, unit: string, uid: int, user: ?string, project: ?string,"
         " workspace: ?string, network: ?string, state: string, started_realtime_usec: int,"
         " result: ?string, exit: ?string, exit_status: ?int, cpu_usage_nsec: ?int,"
         " memory_current_bytes: ?int, tasks_current: ?int, ip_ingress_bytes: ?int,"
-        " ip_egress_bytes: ?int, main_pid: ?int, spawn_errno: ?int, spawn_executable: ?string,"
-        " runtime_max_usec: ?int)\n"
+        " ip_egress_bytes: ?int, main_pid: ?int, signal: ?string, ended_realtime_usec: ?int,"
+        " spawn_errno: ?int, spawn_executable: ?string, runtime_max_usec: ?int)\n"
         "\n"
         "# Starts a sandboxed session running command, or the agent on task (default: the\n"
         "# project's task). Without a project it works on a directory the caller owns, passed as\n"
@@ -804,7 +850,8 @@ static const char session_interface_methods[] =
         " memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int, runtime_max_usec: ?int, term: ?string,"
         " grant: ?[]string, project_id: ?string)"
         " -> (session: Session)\n"
-        "method ListSessions() -> (sessions: []Session)\n"
+        "# With all, sessions that have ended and are still kept follow the running ones.\n"
+        "method ListSessions(all: ?bool) -> (sessions: []Session)\n"
         "method GetSession(id: string) -> (session: Session)\n"
         "method StopSession(id: string) -> ()\n"
         "# Streams the session's state (requires \"more\") until it ends.\n"

@@ -3,8 +3,11 @@
  * the clients that wait on them. */
 
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <systemd/sd-journal.h>
 
 #include "json-util.h"
 #include "fs-util.h"
@@ -12,6 +15,7 @@
 #include "manager.h"
 #include "openmono-errors.h"
 #include "secret-store.h"
+#include "session-history.h"
 #include "session.h"
 #include "unit-props.h"
 #include "user-slice.h"
@@ -94,6 +98,7 @@ Session *session_free(Session *s) {
                 manager_remove_session(s->manager, s);
         sd_bus_slot_unref(s->properties_slot);
         sd_bus_slot_unref(s->job_slot);
+        sd_bus_slot_unref(s->ref_slot);
         free(s->id);
         free(s->unit);
         free(s->unit_path);
@@ -243,7 +248,10 @@ static void session_release_unit(Session *s) {
                 log_debug_errno(r, "Failed to drop reference on %s, ignoring: %m", s->unit);
 }
 
-/* Follows the unit; a session that has ended is reported, logged and forgotten. */
+static void session_record_end(Session *s);
+
+/* Follows the unit; a session that has ended is reported, logged, kept in the history and
+ * forgotten. */
 static void session_update(Session *s) {
         if (session_evaluate(s) <= 0)
                 return;
@@ -256,6 +264,9 @@ static void session_update(Session *s) {
                 (void) workspace_mount_unpin(s->manager->runtime_dir, s->id);
         }
         manager_audit_session(s->manager, s);
+        /* Into the history before the watchers hear, so a client that asks next finds it. */
+        if (session_state_is_final(s->state))
+                session_record_end(s);
         session_notify_watchers(s);
         if (session_state_is_final(s->state)) {
                 session_release_unit(s);
@@ -537,6 +548,15 @@ int session_build_json(Session *s, bool with_accounting, json_object **ret) {
                         r = json_add_string(j, "spawn_executable", s->spawn_executable);
                 if (r >= 0 && s->runtime_max_usec != UINT64_MAX && s->runtime_max_usec > 0)
                         r = json_add_uint64(j, "runtime_max_usec", s->runtime_max_usec);
+                /* A signal is not an exit status: say which one, as systemctl status does. */
+                if (r >= 0 && (s->exit_code == CLD_KILLED || s->exit_code == CLD_DUMPED) &&
+                    sigabbrev_np(s->exit_status)) {
+                        char sig[32];
+                        snprintf(sig, sizeof sig, "SIG%s", sigabbrev_np(s->exit_status));
+                        r = json_add_string(j, "signal", sig);
+                }
+                if (r >= 0 && s->ended_realtime > 0)
+                        r = json_add_uint64(j, "ended_realtime_usec", s->ended_realtime);
         }
         if (r >= 0 && with_accounting)
                 r = add_accounting(s, j);
@@ -633,4 +653,125 @@ int session_build_reply(Session *s, bool with_accounting, json_object **ret) {
                 return r;
         *ret = steal_ptr(reply);
         return 0;
+}
+
+/* Keeps how the session ended and what it used. Runs while we still hold the unit, so systemd
+ * still answers for its accounting. */
+static void session_record_end(Session *s) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        int r;
+
+        if (s->ended_realtime == 0)
+                s->ended_realtime = now(CLOCK_REALTIME);
+        r = session_build_json(s, /* with_accounting= */ true, &j);
+        if (r >= 0) {
+                /* What is current makes no sense once it has ended. */
+                json_object_object_del(j, "main_pid");
+                json_object_object_del(j, "tasks_current");
+                json_object_object_del(j, "memory_current_bytes");
+                r = session_history_add(s->manager->state_dir, j);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to keep session %s in the history, ignoring: %m", s->id);
+}
+
+/* Takes what the journal says into the session, for the audit trail. */
+static void session_apply_history(Session *s, json_object *j) {
+        const char *state = NULL, *exit = NULL, *result = NULL;
+        int64_t status = 0;
+        uint64_t ended = 0;
+
+        (void) json_get_string(j, "state", &state);
+        (void) json_get_string(j, "exit", &exit);
+        (void) json_get_string(j, "result", &result);
+        (void) json_get_int64(j, "exit_status", &status);
+        (void) json_get_uint64(j, "ended_realtime_usec", &ended);
+        s->state = streq_ptr(state, "failed") ? SESSION_FAILED : SESSION_EXITED;
+        s->exit_code = streq_ptr(exit, "exited") ? CLD_EXITED : streq_ptr(exit, "killed") ? CLD_KILLED : 0;
+        s->exit_status = (int) status;
+        s->ended_realtime = ended;
+        (void) free_and_strdup(&s->result, result);
+}
+
+void session_finish_from_journal(Session *s) {
+        _cleanup_(sd_journal_closep) sd_journal *journal = NULL;
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        /* Provisionally ended, so that the description has the fields the journal fills. */
+        s->state = SESSION_EXITED;
+        s->exit_code = 0;
+        r = session_build_json(s, /* with_accounting= */ false, &j);
+        if (r >= 0)
+                r = sd_journal_open(&journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        if (r >= 0)
+                r = session_history_from_journal(journal, s->unit, j);
+        if (r == 0) {
+                log_warning("Session %s ended while the controller was not running; the journal does not "
+                            "say how.", s->id);
+                (void) json_add_string(j, "result", "unknown");
+        }
+        if (r >= 0) {
+                session_apply_history(s, j);
+                if (s->ended_realtime == 0)
+                        (void) json_add_uint64(j, "ended_realtime_usec", s->ended_realtime = now(CLOCK_REALTIME));
+                r = session_history_add(s->manager->state_dir, j);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to record the end of session %s, ignoring: %m", s->id);
+        (void) secret_unstage(s->manager->runtime_dir, s->id);
+        (void) workspace_mount_unpin(s->manager->runtime_dir, s->id);
+        manager_audit_session(s->manager, s);
+        session_notify_watchers(s);
+        session_state_file(s, path, sizeof path);
+        (void) unlink(path);
+        session_free(s);
+}
+
+/* Catches up with a unit that may have ended before we subscribed to its changes. */
+static void session_read_unit_state(Session *s) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *active = NULL, *result = NULL;
+        sd_bus *bus;
+
+        if (manager_get_bus(s->manager, &bus) < 0 ||
+            sd_bus_get_property_string(bus, SYSTEMD_DEST, s->unit_path, SYSTEMD_UNIT, "ActiveState", &error,
+                                       &active) < 0 ||
+            sd_bus_get_property_string(bus, SYSTEMD_DEST, s->unit_path, SYSTEMD_SERVICE, "Result", &error,
+                                       &result) < 0 ||
+            get_trivial_property(s, bus, SYSTEMD_SERVICE, "ExecMainCode", 'i', &s->unit_exec_code) < 0 ||
+            get_trivial_property(s, bus, SYSTEMD_SERVICE, "ExecMainStatus", 'i', &s->unit_exec_status) < 0)
+                return;
+        free_and_replace(s->active_state, active);
+        free_and_replace(s->unit_result, result);
+        session_update(s);
+}
+
+static int on_ref_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Session *s = userdata;
+
+        s->ref_slot = sd_bus_slot_unref(s->ref_slot);
+        if (!sd_bus_message_is_method_error(reply, NULL)) {
+                s->referenced = true;
+                session_read_unit_state(s);
+                return 0;
+        }
+        /* No such unit: it ended and was collected between our listing and now. */
+        log_debug("Session %s ended before we could follow it: %s", s->id, sd_bus_message_get_error(reply)->message);
+        session_finish_from_journal(s);
+        return 0;
+}
+
+int session_ref_unit(Session *s) {
+        sd_bus *bus;
+        int r;
+
+        r = manager_get_bus(s->manager, &bus);
+        if (r < 0)
+                return r;
+        /* The manager's RefUnit, not the unit object's Ref: asking the object would load a unit
+         * that is gone as a "not-found" one, and we would wait for it forever. */
+        return sd_bus_call_method_async(bus, &s->ref_slot, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "RefUnit",
+                                        on_ref_reply, s, "s", s->unit);
 }

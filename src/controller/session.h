@@ -42,6 +42,7 @@ struct Session {
         char *workspace;
         NetworkPolicy network;
         uint64_t started_realtime;
+        uint64_t ended_realtime;        /* set once the session has ended */
         SessionState state;
         char *result;                   /* systemd's Result= once the unit has ended */
         int exit_code;                  /* CLD_EXITED, CLD_KILLED... */
@@ -49,6 +50,7 @@ struct Session {
         bool referenced;                /* we hold a reference (AddRef=) on the unit */
         sd_bus_slot *properties_slot;
         sd_bus_slot *job_slot;
+        sd_bus_slot *ref_slot;          /* RefUnit sent for a session found at startup */
         Varlink **watchers;             /* calls with "more" waiting for state changes */
         size_t n_watchers;
         char *active_state;             /* what systemd's PropertiesChanged last said of the unit */
@@ -99,6 +101,13 @@ int session_add_watcher(Session *s, Varlink *link);
 int session_build_json(Session *s, bool with_accounting, json_object **ret);
 /* The same wrapped as {"session": ...}, the reply of StartSession, GetSession and WatchSession. */
 int session_build_reply(Session *s, bool with_accounting, json_object **ret);
+/* Takes a new reference on the unit of a session found at startup (the one taken at start went
+ * with the controller that took it), so its end can still be read. If the unit is gone already,
+ * it ended meanwhile: the session is finished from the journal and freed. */
+int session_ref_unit(Session *s);
+/* Finishes a session whose unit systemd has already collected: how it ended comes from what
+ * systemd logged about the unit. Records it in the history and the audit trail, then frees s. */
+void session_finish_from_journal(Session *s);
 /* Saves/loads the metadata systemd does not keep, in RUNDIR/sessions/<id>.json. */
 int session_save(Session *s);
 int session_load(Session *s);

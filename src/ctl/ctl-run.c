@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "ctl.h"
 #include "log.h"
 #include "openmono-errors.h"
@@ -42,6 +44,7 @@ typedef struct RunState {
         const char *command;            /* borrowed: argv[0] of the command, if one was given */
         char *unit;                     /* the session's unit, for journalctl hints */
         bool done;
+        bool lost;                      /* the controller went away while we waited */
 } RunState;
 
 static void run_args_done(RunArgs *a) {
@@ -341,6 +344,12 @@ static int on_start_reply(Varlink *link, json_object *params, const char *error_
         json_object *session = NULL;
         const char *id, *state = NULL, *result = NULL;
 
+        /* A controller that stops (a restart, an upgrade) lets the session run on: follow it
+         * again once the controller is back (or, if it never named the session, say so). */
+        if (error_id && streq(error_id, VARLINK_ERROR_DISCONNECTED)) {
+                st->lost = true;
+                return 0;
+        }
         if (error_id) {
                 st->exit_code = ctl_exit_code(ctl_handle_error("io.openmono.Manager.StartSession", error_id,
                                                                params, st->params));
@@ -351,8 +360,16 @@ static int on_start_reply(Varlink *link, json_object *params, const char *error_
                 return 0;
         }
         (void) json_get_object(params, "session", &session);
-        if (!st->id && json_get_string(session, "id", &id) >= 0)
+        if (!st->id && json_get_string(session, "id", &id) >= 0) {
                 st->id = strdup(id);
+                /* Under systemd (openmono@.service, Type=notify), started means the session is;
+                 * and since journald credits the session's output to the session's unit, this
+                 * unit's journal says where to look. */
+                if (getenv("NOTIFY_SOCKET")) {
+                        log_info("Started session %s; its output: journalctl -u openmono-session-%s.service", id, id);
+                        (void) sd_notifyf(/* unset_environment= */ false, "READY=1\nSTATUS=Session %s started.", id);
+                }
+        }
         if (!st->unit && json_get_string(session, "unit", &id) >= 0)
                 st->unit = strdup(id);
         (void) json_get_string(session, "state", &state);
@@ -382,7 +399,38 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-static int wait_for_session(Varlink *link, json_object *params, RunState *st) {
+/* Follows the session again on a new connection after the controller went away; connecting
+ * starts it again through its socket. Waits a little longer before each try, forwarding the
+ * terminal meanwhile. Returns 0 once it follows the session, or a negative errno. */
+static int rewatch_session(sd_event *e, Varlink **link, RunState *st) {
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
+        const char *path = getenv("OPENMONO_SOCKET") ?: RUNDIR "/io.openmono.Manager";
+        uint64_t delay = 50 * 1000;
+        int r;
+
+        if (!p || json_add_string(p, "id", st->id) < 0)
+                return -ENOMEM;
+        for (unsigned attempt = 0; attempt < 25; attempt++) {
+                uint64_t until = now(CLOCK_MONOTONIC) + delay;
+                while (now(CLOCK_MONOTONIC) < until) {
+                        r = sd_event_run(e, until - now(CLOCK_MONOTONIC));
+                        if (r < 0)
+                                return r;
+                }
+                delay = MIN(delay * 2, 2000000ULL);
+                *link = varlink_unref(*link);
+                if (varlink_connect_address(path, link) < 0)
+                        continue;
+                r = varlink_attach_event(*link, e, 0);
+                if (r >= 0)
+                        r = varlink_invoke(*link, "io.openmono.Manager.WatchSession", p, true, on_start_reply, st);
+                if (r >= 0)
+                        return 0;
+        }
+        return -EHOSTDOWN;
+}
+
+static int wait_for_session(Varlink **link, json_object *params, RunState *st) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(pty_forward_freep) PtyForward *pty = NULL;
         sigset_t mask;
@@ -401,20 +449,34 @@ static int wait_for_session(Varlink *link, json_object *params, RunState *st) {
         if (r >= 0 && st->pty_master >= 0)
                 r = pty_forward_new(e, steal_fd(st->pty_master), &pty);
         if (r >= 0)
-                r = varlink_attach_event(link, e, 0);
+                r = varlink_attach_event(*link, e, 0);
         st->params = params;
         if (r >= 0)
-                r = varlink_invoke(link, "io.openmono.Manager.StartSession", params, true, on_start_reply, st);
+                r = varlink_invoke(*link, "io.openmono.Manager.StartSession", params, true, on_start_reply, st);
         if (r < 0)
                 return log_error_errno(r, "Failed to wait for the session: %m");
 
-        while (!st->done && varlink_is_connected(link)) {
+        while (!st->done) {
+                if (st->lost || !varlink_is_connected(*link)) {
+                        /* Before the controller named the session there is nothing to follow. */
+                        if (!st->id)
+                                break;
+                        log_debug("Lost the controller, following session %s again.", st->id);
+                        st->lost = false;
+                        r = rewatch_session(e, link, st);
+                        if (r < 0)
+                                return log_error_errno(r, "Lost the controller and could not reach it again; "
+                                                       "session %s may still run (see: openmonoctl session wait %s).",
+                                                       st->id, st->id);
+                        continue;
+                }
                 r = sd_event_run(e, UINT64_MAX);
                 if (r < 0)
                         return log_error_errno(r, "Event loop failed: %m");
         }
         if (!st->done)
-                return log_error_errno(ECONNRESET, "Lost the connection to the controller; the session may still run.");
+                return log_error_errno(ECONNRESET, "Lost the connection to the controller before the session started; "
+                                       "see: openmonoctl session list");
         return 0;
 }
 
@@ -453,7 +515,7 @@ static int run_session(RunArgs *a) {
                 return 0;
         }
 
-        r = wait_for_session(link, params, &st);
+        r = wait_for_session(&link, params, &st);
         free(st.id);
         free(st.unit);
         safe_close(st.pty_master);

@@ -79,11 +79,17 @@ const CtlVerb ctl_verbs[] = {
           EXIT_STATUS_RUN },
 
         { "session", NULL, verb_session, "List, show, stop sessions and read their logs", "COMMAND", NULL },
-        { "session", "list", NULL, "List your sessions (all sessions for administrators)", "", NULL },
-        { "session", "show", NULL, "Show a session's state and resource use", "ID", NULL },
+        { "session", "list", NULL, "List your sessions (all sessions for administrators)", "[OPTIONS...]",
+          "  -a --all                 Also the sessions that ended recently (7 days, 500 at most)\n"
+          "     --user=USER           Only USER's sessions\n"
+          "     --project=PROJECT     Only sessions of PROJECT ('-': sessions without a project)\n"
+          "     --state=STATE         Only sessions in STATE (running, exited, failed...)\n" },
+        { "session", "show", NULL, "Show a session's state, how it ended and its resource use", "ID", NULL },
+        { "session", "status", NULL, "Show a session's state and its last lines of output", "ID", NULL },
         { "session", "stop", NULL, "Stop a session", "ID", NULL },
+        { "session", "wait", NULL, "Wait for a session to end, and exit with its exit status", "ID", NULL },
         { "session", "logs", NULL, "Show (and follow) a session's output in the journal", "[-f] ID",
-          "  -f --follow              Keep printing new output\n" },
+          "  -f --follow              Keep printing new output until the session ends\n" },
 
         { "project", NULL, verb_project, "Add, list, show, change and remove projects", "COMMAND", NULL },
         { "project", "list", NULL, "List the projects you may start sessions of", "", NULL },
