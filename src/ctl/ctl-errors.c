@@ -56,6 +56,7 @@ static const struct {
         { "name",                  "CronHistory", "job name" },
         { "name",                  "Secret",    "secret name" },
         { "id",                    NULL,        "session ID" },
+        { "all",                   NULL,        "value for --all" },
         { "workspace",             NULL,        "workspace (-w)" },
         { "project",               NULL,        "project (-p)" },
         { "project_id",            NULL,        "value for --project-id" },
