@@ -380,7 +380,7 @@ static int on_start_reply(Varlink *link, json_object *params, const char *error_
         st->exit_code = session_exit_code(session, st);
         (void) json_get_string(session, "result", &result);
         if (streq_ptr(state, "failed"))
-                log_error("Session %s failed to start (%s); see: journalctl -u openmono-session-%s.service",
+                log_error("Session %s failed to start (%s); see: openmonoctl session logs %s",
                           strna(st->id), strna(result), strna(st->id));
         return 0;
 }

@@ -332,12 +332,16 @@ static int session_lookup(const char *id, uid_t *ret_uid, char **ret_user, char 
                              field(s, "state"));
 }
 
+/* A session logs into the journal namespace of all sessions (unless the controller names another);
+ * the system journal is read too, for what systemd itself logged in the unit before the session
+ * ran (why it failed to start). */
 static int open_session_journal(const char *id, const char *ns, sd_journal **ret) {
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         char match[128];
         int r;
 
-        r = ns ? sd_journal_open_namespace(&j, ns, SD_JOURNAL_LOCAL_ONLY) : sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        r = sd_journal_open_namespace(&j, ns ?: SESSION_LOG_NAMESPACE,
+                                      SD_JOURNAL_LOCAL_ONLY|SD_JOURNAL_INCLUDE_DEFAULT_NAMESPACE);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the journal: %m");
         snprintf(match, sizeof match, "_SYSTEMD_UNIT=openmono-session-%s.service", id);

@@ -425,14 +425,13 @@ static int build_identity(const SessionPolicy *p, UnitProperties *u) {
  *   lands on top of our tmpfs, as do /run/credentials (a tmpfs holding only the unit's own
  *   $CREDENTIALS_DIRECTORY) and the empty /run/user of ProtectHome=.
  * - Type=exec needs no /run/systemd/notify, and stdout/stderr are connected to the journal before
- *   the namespace is set up. The journal sockets are for programs that log themselves (syslog(3),
- *   sd_journal_print(3), logger, systemd-cat); /dev/log of PrivateDevices= points at dev-log.
+ *   the namespace is set up. The journal sockets, for programs that log themselves (syslog(3),
+ *   sd_journal_print(3), logger, systemd-cat; /dev/log of PrivateDevices= points at dev-log), are
+ *   not here: LogNamespace= (build_journal()) binds the sessions' own journal namespace at
+ *   /run/systemd/journal, and a bind of the system journal's sockets would land on top of it.
  * /var/run is a symlink to /run on every host systemd supports (252 taints itself "var-run-bad"
  * otherwise), so it shows the same. '-': a path missing on the host is skipped. */
 static const char *const run_visible_paths[] = {
-        "/run/systemd/journal/socket",
-        "/run/systemd/journal/stdout",
-        "/run/systemd/journal/dev-log",
         /* Where /etc/resolv.conf points on hosts with systemd-resolved, resolvconf or
          * NetworkManager: files only, so intranet sessions keep their DNS servers. resolved's
          * varlink socket is not among them: it would resolve names, an exfiltration channel, for
@@ -447,6 +446,10 @@ static const char *const run_visible_paths[] = {
 
 /* Places outside /run where root-equivalent sockets live, and the controller's own state. */
 static const char *const inaccessible_paths[] = {
+        /* Of the sessions' journal namespace, bound at /run/systemd/journal, only the sockets to
+         * log to: not its (root-only) control socket, nor the files naming other sessions' streams. */
+        "-/run/systemd/journal/io.systemd.journal",
+        "-/run/systemd/journal/streams",
         "-/var/lib/openmono",                   /* the controller's state and secret store */
         "-/var/lib/incus",                      /* unix.socket: root-equivalent for group incus-admin */
         "-/var/lib/lxd",                        /* the same for group lxd */
@@ -680,12 +683,34 @@ static int build_limits(const SessionPolicy *p, UnitProperties *u) {
         return r;
 }
 
+/* All that a session logs, by any way in (stdout, syslog(3) and /dev/log, sd_journal_send(),
+ * systemd-cat), goes to a journal namespace of its own: systemd bind-mounts the namespace's
+ * /run/systemd/journal.openmono over /run/systemd/journal inside the unit, and /dev/log points
+ * there. The system journal, with the audit trail, is then out of a session's reach however much
+ * it writes; the rate limit keeps one session from crowding out the others in the namespace.
+ * Nothing else may bind anything at or below /run/systemd/journal into a session: a later bind
+ * of the system journal's sockets would land on top of the namespace's. */
+static int build_journal(UnitProperties *u) {
+        int r;
+
+        r = unit_properties_add_string(u, "LogNamespace", SESSION_LOG_NAMESPACE);
+        if (r >= 0)
+                r = unit_properties_add_uint64(u, "LogRateLimitIntervalUSec",
+                                               SESSION_LOG_RATE_LIMIT_INTERVAL_USEC);
+        if (r >= 0)
+                r = unit_properties_add_uint32(u, "LogRateLimitBurst", SESSION_LOG_RATE_LIMIT_BURST);
+        return r;
+}
+
 static int build_stdio(const SessionPolicy *p, UnitProperties *u) {
         static const char *const names[] = {
                 "StandardInputFileDescriptor", "StandardOutputFileDescriptor", "StandardErrorFileDescriptor",
         };
         int r;
 
+        r = build_journal(u);
+        if (r < 0)
+                return r;
         if (p->stdio == SESSION_STDIO_JOURNAL) {
                 r = unit_properties_add_string(u, "StandardOutput", "journal");
                 return r < 0 ? r : unit_properties_add_string(u, "StandardError", "journal");

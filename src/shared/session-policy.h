@@ -23,6 +23,18 @@ typedef struct UnitProperties UnitProperties;
 /* What runs an agent task in a session. */
 #define SESSION_AGENT_PATH BINDIR "/openmono-agent"
 
+/* The journal namespace all session output goes to (LogNamespace=), served by its own
+ * systemd-journald@openmono.service with its own files and size limits, so that no session can
+ * rotate the controller's audit trail out of the system journal. Readers of session output open
+ * this namespace: journalctl --namespace=openmono, sd_journal_open_namespace(). */
+#define SESSION_LOG_NAMESPACE "openmono"
+
+/* Journal entries a session may write per interval and priority before journald drops the rest:
+ * fairness between the sessions that share the namespace. journald scales the burst with free
+ * disk space (x4 from 4 GiB free) and counts five priority groups apart. */
+#define SESSION_LOG_RATE_LIMIT_INTERVAL_USEC (UINT64_C(30) * 1000000)
+#define SESSION_LOG_RATE_LIMIT_BURST 2000U
+
 /* DynamicUser= keeps managed workspaces below this StateDirectory= prefix; systemd stores them in
  * /var/lib/private/ and points a symlink from /var/lib/ at them. It is not below /var/lib/openmono:
  * that is hidden from sessions, and systemd 252 cannot set up a dynamic user's state directory

@@ -382,10 +382,8 @@ static void test_filesystem(void **state) {
 
 /* Sockets a session may reach below /run, and nothing else. */
 static void assert_run_allow_list(const UnitProperties *u, bool dynamic) {
-        static const char *const sockets[] = {
-                "/run/systemd/journal/socket", "/run/systemd/journal/stdout",
-                "/run/systemd/journal/dev-log", "/run/openmono/inference.sock",
-        };
+        /* The journal's sockets come from LogNamespace=, see test_journal_namespace. */
+        static const char *const sockets[] = { "/run/openmono/inference.sock" };
         const UnitProperty *t = find_typed(u, "TemporaryFileSystem", UNIT_PROPERTY_TMPFS);
         const UnitProperty *b = find_typed(u, "BindReadOnlyPaths", UNIT_PROPERTY_BIND_PATHS);
         size_t n_sockets = 0;
@@ -450,10 +448,13 @@ static void test_inaccessible_paths(void **state) {
         assert_true(strv_contains(i->strv, "-/var/lib/docker"));
         /* Nothing below /run: the tmpfs there already hides it, and an entry that covered
          * /run/systemd would make systemd 252 fail the unit with 226/NAMESPACE. Nothing through
-         * /var/run either: it is a symlink to /run. */
+         * /var/run either: it is a symlink to /run. The exception is what LogNamespace= binds
+         * at /run/systemd/journal besides the sockets to log to. */
+        assert_true(strv_contains(i->strv, "-/run/systemd/journal/io.systemd.journal"));
+        assert_true(strv_contains(i->strv, "-/run/systemd/journal/streams"));
         STRV_FOREACH(s, i->strv) {
                 assert_int_equal((*s)[0], '-');
-                assert_null(startswith(*s, "-/run"));
+                assert_true(!startswith(*s, "-/run") || startswith(*s, "-/run/systemd/journal/"));
                 assert_null(startswith(*s, "-/var/run"));
         }
 }
@@ -719,6 +720,49 @@ static void test_invalid_input(void **state) {
         assert_null(u);
 }
 
+/* True if PATH is /run/systemd/journal or below it. */
+static bool path_in_journal_dir(const char *path) {
+        const char *d = "/run/systemd/journal";
+
+        return strncmp(path, d, strlen(d)) == 0 && (path[strlen(d)] == 0 || path[strlen(d)] == '/');
+}
+
+static void assert_journal_namespace(const UnitProperties *u) {
+        assert_string_prop(u, "LogNamespace", SESSION_LOG_NAMESPACE);
+        assert_int_equal(find_typed(u, "LogRateLimitIntervalUSec", UNIT_PROPERTY_UINT64)->uint64,
+                         30 * 1000000);
+        assert_int_equal(find_typed(u, "LogRateLimitBurst", UNIT_PROPERTY_UINT32)->uint32, 2000);
+        /* systemd binds the namespace's sockets at /run/systemd/journal; a bind of the system
+         * journal's sockets there would land on top and undo it. */
+        for (size_t i = 0; i < u->n_items; i++) {
+                if (u->items[i].type != UNIT_PROPERTY_BIND_PATHS)
+                        continue;
+                for (size_t k = 0; k < u->items[i].bind_paths.n_items; k++)
+                        assert_false(path_in_journal_dir(u->items[i].bind_paths.items[k].destination));
+        }
+}
+
+static void test_journal_namespace(void **state) {
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_policy_ SessionPolicy *d = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_DYNAMIC);
+        _cleanup_props_ UnitProperties *u = build(p), *v = build(d), *w = NULL;
+        int fds[2];
+
+        assert_true(path_in_journal_dir("/run/systemd/journal/socket"));
+        assert_false(path_in_journal_dir("/run/systemd/journal.openmono"));
+        assert_journal_namespace(u);
+        assert_journal_namespace(v);
+        /* Output to the caller's terminal still leaves syslog(3) and sd_journal_send() to the
+         * journal: the namespace is set whatever the stdio. */
+        assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+        p->stdio = SESSION_STDIO_INHERIT;
+        p->stdio_fds[0] = fds[0];
+        p->stdio_fds[1] = fds[1];
+        p->stdio_fds[2] = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
+        w = build(p);
+        assert_journal_namespace(w);
+}
+
 static void test_stdio(void **state) {
         _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
         _cleanup_props_ UnitProperties *u = build(p), *v = NULL;
@@ -775,6 +819,7 @@ int main(void) {
                 cmocka_unit_test(test_exec),
                 cmocka_unit_test(test_invalid_input),
                 cmocka_unit_test(test_stdio),
+                cmocka_unit_test(test_journal_namespace),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,9 +122,6 @@ static void test_run_args_session(void **state) {
                 "TemporaryFileSystem=/run:mode=0755,nosuid,nodev,noexec",
                 "BindPaths=/run/openmono/mounts/s1/workspace:/workspace:rbind",
                 "BindPaths=/srv/openmono-storage/alice:/storage:rbind",
-                "BindReadOnlyPaths=-/run/systemd/journal/socket:/run/systemd/journal/socket:rbind",
-                "BindReadOnlyPaths=-/run/systemd/journal/stdout:/run/systemd/journal/stdout:rbind",
-                "BindReadOnlyPaths=-/run/systemd/journal/dev-log:/run/systemd/journal/dev-log:rbind",
                 "BindReadOnlyPaths=-/run/systemd/resolve/stub-resolv.conf:/run/systemd/resolve/stub-resolv.conf:rbind",
                 "BindReadOnlyPaths=-/run/systemd/resolve/resolv.conf:/run/systemd/resolve/resolv.conf:rbind",
                 "BindReadOnlyPaths=-/run/resolvconf/resolv.conf:/run/resolvconf/resolv.conf:rbind",
@@ -132,7 +129,8 @@ static void test_run_args_session(void **state) {
                 "BindReadOnlyPaths=-/run/NetworkManager/no-stub-resolv.conf:"
                 "/run/NetworkManager/no-stub-resolv.conf:rbind",
                 "BindReadOnlyPaths=-/run/openmono/inference.sock:/run/openmono/inference.sock:rbind",
-                "InaccessiblePaths=-/var/lib/openmono -/var/lib/incus -/var/lib/lxd -/var/snap -/var/lib/snapd "
+                "InaccessiblePaths=-/run/systemd/journal/io.systemd.journal -/run/systemd/journal/streams "
+                "-/var/lib/openmono -/var/lib/incus -/var/lib/lxd -/var/snap -/var/lib/snapd "
                 "-/var/lib/docker -/var/lib/containerd -/var/lib/kubelet -/var/lib/libvirt",
                 "WorkingDirectory=/workspace",
                 "UMask=0022",
@@ -172,6 +170,9 @@ static void test_run_args_session(void **state) {
                 "IOWeight=50",
                 "Environment=LANG=C.UTF-8",
                 "LoadCredential=token:/run/openmono/credentials/s1/token",
+                "LogNamespace=openmono",
+                "LogRateLimitIntervalSec=30000000us",
+                "LogRateLimitBurst=2000",
                 "StandardOutput=journal",
                 "StandardError=journal",
                 NULL,
