@@ -88,15 +88,16 @@ check_output "commands ran in the sandbox as alice in /workspace" "alice.*/works
 check_output "unshare inside the agent's commands is refused" "unshare=1" tool_results 5
 check_output "reading alice's home outside the workspace is refused" "outside the workspace" tool_results 5
 
-check_output "every tool call is in the journal with its fields" "^bash 3$" sh -c "
-        journalctl --since '$START' -o json OPENMONO_TOOL=bash | /usr/bin/python3 -c '
+# The agent logs from inside its session, i.e. into the sessions' journal namespace.
+check_output "every tool call is in the sessions' journal with its fields" "^bash 3$" sh -c "
+        journalctl --namespace=openmono --since '$START' -o json OPENMONO_TOOL=bash | /usr/bin/python3 -c '
 import json, sys
 e = [json.loads(l) for l in sys.stdin]
 ok = all(\"OPENMONO_TOOL_DURATION_USEC\" in x and \"OPENMONO_TOOL_EXIT_STATUS\" in x and
          \"OPENMONO_TOOL_BYTES\" in x for x in e)
 print(\"bash\", len(e) if ok else -1)'"
-check_fails "no argument value reaches the journal" \
-        sh -c "journalctl --since '$START' -o json | grep -q '$SECRET_MARKER'"
+check_fails "no argument value reaches any journal" \
+        sh -c "journalctl --namespace='*' --since '$START' -o json | grep -q '$SECRET_MARKER'"
 check_output "the transcript is saved in alice's /storage" "\"status\": ?\"done\"" \
         sh -c "tail -n 1 /var/lib/openmono/storage/$(testbed_run id -u alice)/.local/state/openmono/transcripts/*.jsonl"
 

@@ -109,7 +109,7 @@ check "not in the unit's D-Bus properties" no_canary_in \
 check_output "the unit loads it from the staging directory by path" "LoadCredential=GIT_TOKEN:/run/openmono/credentials/$ID/GIT_TOKEN" \
         systemctl cat "$UNIT"
 check "not in /run/systemd/transient" no_canary_in "cat /run/systemd/transient/*"
-check "not in the journal" no_canary_in "journalctl --no-pager -o verbose"
+check "not in any journal, the sessions' namespace included" no_canary_in "journalctl --namespace='*' --no-pager -o verbose"
 check "not in any process's environment or command line" no_canary_in \
         "cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null"
 check_output "the scan finds systemd's copy for the session (the scan works)" "^/run/credentials/$UNIT/GIT_TOKEN$" \
