@@ -17,7 +17,7 @@
 #include "strv.h"
 
 #define DEFAULT_SOCKET_BASE_URL "http://localhost/v1"
-#define TASK_STDIN_MAX (1024U * 1024U)
+#define TASK_MAX (1024U * 1024U)
 
 static char *arg_workspace = NULL;
 static char *arg_endpoint = NULL;
@@ -25,6 +25,7 @@ static char *arg_socket = NULL;
 static char *arg_model = NULL;
 static char *arg_api_key_file = NULL;
 static char *arg_task = NULL;
+static char *arg_task_file = NULL;
 static char *arg_system_prompt = NULL;
 static char *arg_state_dir = NULL;
 static char *arg_resume = NULL;
@@ -52,6 +53,7 @@ static void free_args(void) {
         free(arg_model);
         free(arg_api_key_file);
         free(arg_task);
+        free(arg_task_file);
         free(arg_system_prompt);
         free(arg_state_dir);
         free(arg_resume);
@@ -65,6 +67,7 @@ static void help(void) {
                "  -h --help                 Show this help\n"
                "     --version              Show the version\n"
                "  -t --task=TEXT            Work on TEXT autonomously, then exit\n"
+               "     --task-credential=NAME The same, with the task in the service credential NAME\n"
                "  -w --workspace=DIR        Directory to work in (default: the current one)\n"
                "     --endpoint=URL         OpenAI base URL, e.g. http://127.0.0.1:8080/v1\n"
                "     --socket=PATH          Reach the model over this Unix socket\n"
@@ -103,13 +106,14 @@ enum {
         ARG_TIMEOUT, ARG_CONTEXT_TOKENS, ARG_MAX_RESPONSE_TOKENS, ARG_COMMAND_TIMEOUT, ARG_OUTPUT_CAP,
         ARG_CONNECT_TIMEOUT, ARG_IDLE_TIMEOUT, ARG_RETRIES, ARG_RETRY_DELAY, ARG_NO_STREAM, ARG_TOOLS,
         ARG_JSON, ARG_STATE_DIR, ARG_RESUME, ARG_NO_TRANSCRIPT, ARG_NO_SECCOMP,
-        ARG_SYSTEM_PROMPT_CREDENTIAL,
+        ARG_SYSTEM_PROMPT_CREDENTIAL, ARG_TASK_CREDENTIAL,
 };
 
 static const struct option options[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, ARG_VERSION },
         { "task", required_argument, NULL, 't' },
+        { "task-credential", required_argument, NULL, ARG_TASK_CREDENTIAL },
         { "workspace", required_argument, NULL, 'w' },
         { "endpoint", required_argument, NULL, ARG_ENDPOINT },
         { "socket", required_argument, NULL, ARG_SOCKET },
@@ -138,18 +142,17 @@ static const struct option options[] = {
         {}
 };
 
-/* The controller passes a template's instructions as a credential: systemd does not expand %d in
- * the argv of a transient unit, so the agent finds the file in $CREDENTIALS_DIRECTORY itself. */
-static int set_credential_path(char **s, const char *name) {
+/* The controller passes a template's instructions and the task as credentials: every local user
+ * can read a unit's command line, and systemd does not expand %d in the argv of a transient unit,
+ * so the agent finds the file in $CREDENTIALS_DIRECTORY itself. */
+static int set_credential_path(char **s, const char *option, const char *name) {
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
         char *t;
 
         if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
-                return log_error_errno(EINVAL, "Invalid credential name for --system-prompt-credential: %s",
-                                       name);
+                return log_error_errno(EINVAL, "Invalid credential name for --%s: %s", option, name);
         if (!dir)
-                return log_error_errno(ENXIO, "--system-prompt-credential needs $CREDENTIALS_DIRECTORY, "
-                                       "which is not set.");
+                return log_error_errno(ENXIO, "--%s needs $CREDENTIALS_DIRECTORY, which is not set.", option);
         if (asprintf(&t, "%s/%s", dir, name) < 0)
                 return log_oom();
         free_and_replace(*s, t);
@@ -193,7 +196,9 @@ static int parse_option(int c, const char *v) {
         case ARG_SOCKET: return set_string(&arg_socket, v);
         case ARG_API_KEY_FILE: return set_string(&arg_api_key_file, v);
         case ARG_SYSTEM_PROMPT: return set_string(&arg_system_prompt, v);
-        case ARG_SYSTEM_PROMPT_CREDENTIAL: return set_credential_path(&arg_system_prompt, v);
+        case ARG_SYSTEM_PROMPT_CREDENTIAL:
+                return set_credential_path(&arg_system_prompt, "system-prompt-credential", v);
+        case ARG_TASK_CREDENTIAL: return set_credential_path(&arg_task_file, "task-credential", v);
         case ARG_STATE_DIR: return set_string(&arg_state_dir, v);
         case ARG_RESUME: return set_string(&arg_resume, v);
         case ARG_MAX_TOKENS: return parse_number_arg("max-tokens", v, &arg_max_tokens);
@@ -255,6 +260,8 @@ static int parse_argv(int argc, char *argv[]) {
                 }
         if (optind < argc)
                 return log_error_errno(EINVAL, "Unexpected argument '%s'; the task goes in --task=TEXT.", argv[optind]);
+        if (arg_task && arg_task_file)
+                return log_error_errno(EINVAL, "--task and --task-credential exclude each other.");
         if (arg_task && arg_resume == NULL && isempty(arg_task))
                 return log_error_errno(EINVAL, "The task is empty.");
         return 1;
@@ -332,16 +339,30 @@ static int open_transcript(Transcript **ret, json_object **ret_messages) {
         return 0;
 }
 
-static int read_task_from_stdin(char **ret) {
+/* Reads a whole task from fd; what names where it comes from in messages. */
+static int read_task(int fd, const char *what, char **ret) {
         size_t n;
         int r;
 
-        r = read_fd_full(STDIN_FILENO, TASK_STDIN_MAX, ret, &n);
+        r = read_fd_full(fd, TASK_MAX, ret, &n);
         if (r < 0)
-                return log_error_errno(r, "Cannot read the task from standard input: %m");
+                return log_error_errno(r, "Cannot read the task from %s: %m", what);
         if (isempty(*ret) || strspn(*ret, " \t\r\n") == n)
-                return log_error_errno(EINVAL, "No task: give one with --task=TEXT or on standard input.");
+                return log_error_errno(EINVAL, "No task in %s: give one with --task=TEXT, "
+                                       "--task-credential=NAME or on standard input.", what);
         return 0;
+}
+
+/* --task-credential: the task becomes arg_task, as if it had been given with --task. */
+static int read_task_file(void) {
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!arg_task_file)
+                return 0;
+        fd = NEG_ERRNO(open(arg_task_file, O_RDONLY|O_CLOEXEC|O_NOCTTY));
+        if (fd < 0)
+                return log_error_errno(fd, "Cannot open the task %s: %m", arg_task_file);
+        return read_task(fd, arg_task_file, &arg_task);
 }
 
 /* Reads tasks line by line from the terminal until end of input. Ctrl-C ends a turn, not the
@@ -441,6 +462,8 @@ static int run(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? AGENT_EXIT_USAGE : AGENT_EXIT_DONE;
+        if (read_task_file() < 0)
+                return AGENT_EXIT_USAGE;
         r = interrupt_install();
         if (r < 0)
                 return log_error_errno(r, "Cannot install signal handlers: %m"), AGENT_EXIT_ERROR;
@@ -454,7 +477,7 @@ static int run(int argc, char *argv[]) {
                 return run_interactive(a);
         if (arg_resume && agent_has_pending_turn(a))
                 return agent_run(a, NULL);
-        if (read_task_from_stdin(&task) < 0)
+        if (read_task(STDIN_FILENO, "standard input", &task) < 0)
                 return AGENT_EXIT_USAGE;
         return agent_run(a, task);
 }

@@ -542,8 +542,9 @@ static int extend_argv(char ***argv, const char *const *words) {
         return r;
 }
 
-/* The credential the agent reads a template's instructions from. */
+/* The credentials the agent reads a template's instructions and its task from. */
 #define TEMPLATE_CREDENTIAL "openmono-template"
+#define TASK_CREDENTIAL "openmono-task"
 
 /* Loads the project's template for its agent and passes on what the agent needs to know of it:
  * the instructions as a credential (staged later, once the session has an id), the model by
@@ -576,9 +577,11 @@ static int apply_template(Varlink *l, const Project *proj, SessionPolicy *p, Tem
 }
 
 /* The command: as given, or the agent working on the task given or the project's default one,
- * told what the project's template says. */
+ * told what the project's template says. The task is not in the command line, which every local
+ * user can read (systemctl show, ps): it goes in as a credential, staged once the session has an
+ * id; *ret_task is then the task, borrowed from req or proj. */
 static int choose_command(Varlink *l, const Project *proj, const StartRequest *req, SessionPolicy *p,
-                          Template **ret_template) {
+                          Template **ret_template, const char **ret_task) {
         _cleanup_free_ char *command = NULL;
         const char *task = req->task ?: (proj ? proj->task : NULL);
         int r;
@@ -588,13 +591,14 @@ static int choose_command(Varlink *l, const Project *proj, const StartRequest *r
                         return varlink_errorf(l, VARLINK_ERROR_INVALID_PARAMETER,
                                               "Give a command or a task%s.",
                                               proj ? "; the project has no [Agent] Task=" : "");
-                r = extend_argv(&p->argv,
-                                (const char *const[]) { SESSION_AGENT_PATH, "--task", task, NULL });
+                r = extend_argv(&p->argv, (const char *const[]) {
+                                        SESSION_AGENT_PATH, "--task-credential", TASK_CREDENTIAL, NULL });
                 if (r < 0)
                         return r;
                 r = apply_template(l, proj, p, ret_template);
                 if (r <= 0)
                         return r;
+                *ret_task = task;
         }
         r = resolve_command(p->argv[0], &command);
         if (r < 0)
@@ -688,23 +692,25 @@ static int launch(Manager *m, Varlink *l, SessionPolicy *p, bool adhoc) {
         return 0;
 }
 
-/* Stages the template's instructions where LoadCredential= picks them up; like secrets, they
- * are root's until systemd copies them into the session's credentials and removed after start. */
-static int stage_template(Manager *m, Varlink *l, const Template *t, SessionPolicy *p) {
+/* Stages text where LoadCredential= picks it up as credential name; like secrets, it is root's
+ * until systemd copies it into the session's credentials, and removed after start. what names
+ * it in the error. */
+static int stage_text(Manager *m, Varlink *l, const char *name, const char *text, const char *what,
+                      SessionPolicy *p) {
         _cleanup_free_ char *path = NULL;
         SecretValue v;
         int r;
 
-        if (!t || !t->instructions)
+        if (!text)
                 return 1;
-        v = (SecretValue) { .size = strlen(t->instructions), .data = (uint8_t *) t->instructions };
-        r = secret_stage(m->runtime_dir, p->session_id, TEMPLATE_CREDENTIAL, &v, &path);
+        v = (SecretValue) { .size = strlen(text), .data = (uint8_t *) text };
+        r = secret_stage(m->runtime_dir, p->session_id, name, &v, &path);
         if (r >= 0)
-                r = session_policy_add_credential(p, TEMPLATE_CREDENTIAL, path);
+                r = session_policy_add_credential(p, name, path);
         if (r < 0) {
                 (void) secret_unstage(m->runtime_dir, p->session_id);
                 return varlink_errorf(l, OM_ERROR_START_FAILED,
-                                      "Failed to hand the session its template: %s", strerror(-r));
+                                      "Failed to hand the session its %s: %s", what, strerror(-r));
         }
         return 1;
 }
@@ -714,6 +720,7 @@ static int stage_template(Manager *m, Varlink *l, const Template *t, SessionPoli
 static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred *u, SessionPolicy *p) {
         _cleanup_(project_freep) Project *proj = NULL;
         _cleanup_(template_freep) Template *tmpl = NULL;
+        const char *task = NULL;
         int r;
 
         r = load_project(m, l, req, u->uid, &proj);
@@ -728,7 +735,7 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
         if (r > 0)
                 r = apply_settings(m, l, proj, req, u->uid, p);
         if (r > 0)
-                r = choose_command(l, proj, req, p, &tmpl);
+                r = choose_command(l, proj, req, p, &tmpl, &task);
         if (r > 0 && manager_count_user_sessions(m, p->owner_uid) >= m->config.sessions_per_user_max)
                 r = varlink_errorf(l, OM_ERROR_TOO_MANY_SESSIONS,
                                    "%s already has %u sessions running, the most allowed.",
@@ -739,7 +746,9 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
         if (r > 0 && proj)
                 r = manager_stage_secrets(m, l, proj, u->uid, req->grants, p);
         if (r > 0)
-                r = stage_template(m, l, tmpl, p);
+                r = stage_text(m, l, TEMPLATE_CREDENTIAL, tmpl ? tmpl->instructions : NULL, "template", p);
+        if (r > 0)
+                r = stage_text(m, l, TASK_CREDENTIAL, task, "task", p);
         return r;
 }
 

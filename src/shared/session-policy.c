@@ -344,7 +344,9 @@ static int build_unit(const SessionPolicy *p, UnitProperties *u) {
         _cleanup_free_ char *description = NULL, *slice = NULL;
         int r;
 
-        if (asprintf(&description, "OpenMono session %s (%s)", p->session_id, p->project) < 0)
+        /* Every local user can read a unit's description: it names the session only. The
+         * project of an ad-hoc session is the name of the owner's directory. */
+        if (asprintf(&description, "OpenMono session %s", p->session_id) < 0)
                 return -ENOMEM;
         r = session_slice_name(p->owner_uid, &slice);
         if (r < 0)

@@ -222,9 +222,34 @@ def scenario_cancel():
     tap.check(path and transcript_lines(path)[-1].get("status") == "interrupted", "the transcript says so")
 
 
+def scenario_task_credential():
+    """The task can come from a service credential, as the controller passes it."""
+    ws, state = new_workspace("credential"), os.path.join(TMP, "state-credential")
+    creds = os.path.join(TMP, "credentials")
+    os.makedirs(creds)
+    task = "Fix the parser; $HOME stays as written.\nSecond line."
+    with open(os.path.join(creds, "openmono-task"), "w") as f:
+        f.write(task)
+    env = dict(os.environ, CREDENTIALS_DIRECTORY=creds)
+    llm = FakeLLM(FAKE, TMP, [{"content": "done"}])
+    r = run_agent(AGENT, agent_args(llm, ws, state, "--task-credential", "openmono-task"), env=env)
+    reqs = llm.requests()
+    llm.stop()
+    tap.check(r.rc == 0 and len(reqs) == 1 and reqs[0]["messages"][1]["content"] == task,
+              "--task-credential NAME sends $CREDENTIALS_DIRECTORY/NAME as the task, byte for byte",
+              [r, [q["messages"][1:] for q in reqs]])
+    r = run_agent(AGENT, ["-w", ws, "--no-transcript", "--task-credential", "openmono-task"],
+                  env={k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"})
+    tap.check(r.rc == 2 and "CREDENTIALS_DIRECTORY" in r.err, "... which it needs: usage error without it", r)
+    r = run_agent(AGENT, ["-w", ws, "--no-transcript", "--task-credential", "absent"], env=env)
+    tap.check(r.rc == 2 and "absent" in r.err, "a missing credential is a usage error naming it", r)
+    r = run_agent(AGENT, ["-w", ws, "--no-transcript", "--task", "x", "--task-credential", "openmono-task"], env=env)
+    tap.check(r.rc == 2 and "exclude" in r.err, "--task and --task-credential exclude each other", r)
+
+
 try:
     for s in (scenario_fix_failing_test, scenario_stream_forms, scenario_errors, scenario_budget_and_resume,
-              scenario_context_and_socket, scenario_cancel):
+              scenario_context_and_socket, scenario_cancel, scenario_task_credential):
         print("# " + s.__doc__.splitlines()[0], flush=True)
         s()
 finally:

@@ -42,12 +42,12 @@ soon() {
         testbed_run date -d "+$1 sec" '+%Y-%m-%d %H:%M:%S'
 }
 
-note "a script stands in for openmono-agent: it appends its task to the workspace, and exits 3 for tasks with 'fail'"
+note "a script stands in for openmono-agent: it appends its task (read from the credential the controller names) to the workspace, and exits 3 for tasks with 'fail'"
 testbed_run sh -ec "
         install -d -o alice -g alice -m 0755 $AWS
         install -d -o bob -g bob -m 0755 $BWS
         if [ -e /usr/bin/openmono-agent ]; then mv /usr/bin/openmono-agent /usr/bin/openmono-agent.real; fi
-        printf '#!/bin/sh\necho \"task: \$2\" >> /workspace/cron-ran.txt\ncase \"\$2\" in *fail*) exit 3;; esac\n' \
+        printf '#!/bin/sh\nt=\$(cat \"\$CREDENTIALS_DIRECTORY/\$2\")\necho \"task: \$t\" >> /workspace/cron-ran.txt\ncase \"\$t\" in *fail*) exit 3;; esac\n' \
                 >/usr/bin/openmono-agent
         chmod 755 /usr/bin/openmono-agent
         runuser -u alice -- openmonoctl project add cronapp -w $AWS --network none

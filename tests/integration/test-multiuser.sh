@@ -82,12 +82,12 @@ check_fails "bob cannot read alice's transcript from the host" \
 check_output "... where it is root's to read only" "^700 root$" stat -c '%a %U' /var/lib/private
 testbed_run systemctl stop test-fake-llm-mu.service || true
 
-note "a script stands in for openmono-agent: it writes what \$CREDENTIALS_DIRECTORY holds to /workspace/scan-TASK.txt"
+note "a script stands in for openmono-agent: it writes what \$CREDENTIALS_DIRECTORY holds to /workspace/scan-TASK.txt (TASK from its credential)"
 testbed_run sh -ec "
         if [ -e /usr/bin/openmono-agent ] && [ ! -e /usr/bin/openmono-agent.real ]; then
                 mv /usr/bin/openmono-agent /usr/bin/openmono-agent.real
         fi
-        printf '#!/bin/sh\n{ echo \"scan by \$(id -un) for \$2:\"; ls \"\$CREDENTIALS_DIRECTORY\"; cat \"\$CREDENTIALS_DIRECTORY\"/* 2>/dev/null; } >/workspace/scan-\$2.txt\necho \"task: \$2\" >>/workspace/ran.txt\n' \
+        printf '#!/bin/sh\nt=\$(cat \"\$CREDENTIALS_DIRECTORY/\$2\")\n{ echo \"scan by \$(id -un) for \$t:\"; ls \"\$CREDENTIALS_DIRECTORY\"; cat \"\$CREDENTIALS_DIRECTORY\"/* 2>/dev/null; } >/workspace/scan-\$t.txt\necho \"task: \$t\" >>/workspace/ran.txt\n' \
                 >/usr/bin/openmono-agent
         chmod 755 /usr/bin/openmono-agent
 "

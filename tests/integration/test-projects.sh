@@ -141,7 +141,7 @@ echo "# openmono@NAME.service"
 note "a script stands in for openmono-agent: it records its task, or sleeps for the stop test"
 testbed_run sh -ec "
         if [ -e /usr/bin/openmono-agent ]; then mv /usr/bin/openmono-agent /usr/bin/openmono-agent.real; fi
-        printf '#!/bin/sh\ncase \"\$2\" in sleep) exec sleep 300;; esac\necho \"task: \$2\" > /workspace/task-ran.txt\n' \
+        printf '#!/bin/sh\nt=\$(cat \"\$CREDENTIALS_DIRECTORY/\$2\")\ncase \"\$t\" in sleep) exec sleep 300;; esac\necho \"task: \$t\" > /workspace/task-ran.txt\n' \
                 >/usr/bin/openmono-agent
         chmod 755 /usr/bin/openmono-agent
         printf '[Project]\nOwner=alice\nWorkspace=$WS\n[Agent]\nTask=sleep\n' >/etc/openmono/projects/long.project

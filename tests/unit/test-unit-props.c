@@ -105,7 +105,7 @@ static void test_run_args_session(void **state) {
         /* fc00::/7 comes as the 121 prefixes around the cloud metadata address fd00:ec2::254. */
         assert_int_equal(drop_ula(a), 121);
         assert_strv_equal(a, (const char *[]) {
-                "Description=OpenMono session s1 (app)",
+                "Description=OpenMono session s1",
                 "Slice=openmono-u1000.slice",
                 "CollectMode=inactive-or-failed",
                 "Type=exec",
