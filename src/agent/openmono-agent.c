@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "file-util.h"
+#include "fs-util.h"
 #include "interrupt.h"
 #include "log.h"
 #include "loop.h"
@@ -146,14 +147,15 @@ static const struct option options[] = {
  * can read a unit's command line, and systemd does not expand %d in the argv of a transient unit,
  * so the agent finds the file in $CREDENTIALS_DIRECTORY itself. */
 static int set_credential_path(char **s, const char *option, const char *name) {
-        const char *dir = getenv("CREDENTIALS_DIRECTORY");
         char *t;
+        int r;
 
-        if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
-                return log_error_errno(EINVAL, "Invalid credential name for --%s: %s", option, name);
-        if (!dir)
-                return log_error_errno(ENXIO, "--%s needs $CREDENTIALS_DIRECTORY, which is not set.", option);
-        if (asprintf(&t, "%s/%s", dir, name) < 0)
+        r = credential_path(name, &t);
+        if (r == -EINVAL)
+                return log_error_errno(r, "Invalid credential name for --%s: %s", option, name);
+        if (r == -ENXIO)
+                return log_error_errno(r, "--%s needs $CREDENTIALS_DIRECTORY, which is not set.", option);
+        if (r < 0)
                 return log_oom();
         free_and_replace(*s, t);
         return 0;

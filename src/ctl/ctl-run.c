@@ -14,7 +14,9 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "cron-job.h"
 #include "ctl.h"
+#include "fs-util.h"
 #include "log.h"
 #include "openmono-errors.h"
 #include "parse-util.h"
@@ -25,6 +27,7 @@ typedef struct RunArgs {
         const char *workspace;
         const char *project;
         char *task;                     /* words given without "--": a task for the agent */
+        const char *job_credential;     /* or the task of the job file in this credential */
         const char *network;
         const char *project_id;
         char **allow;
@@ -78,8 +81,10 @@ static int check_run_args(const RunArgs *a) {
 }
 
 static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
-        enum { ARG_NETWORK = 0x100, ARG_ALLOW, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_GRANT,
-               ARG_PROJECT_ID };
+        enum {
+                ARG_NETWORK = 0x100, ARG_ALLOW, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_GRANT,
+                ARG_PROJECT_ID, ARG_JOB_CREDENTIAL,
+        };
         static const struct option options[] = {
                 { "workspace",   required_argument, NULL, 'w'         },
                 { "project",     required_argument, NULL, 'p'         },
@@ -93,6 +98,7 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 { "runtime-max", required_argument, NULL, ARG_RUNTIME },
                 { "grant",       required_argument, NULL, ARG_GRANT   },
                 { "project-id",  required_argument, NULL, ARG_PROJECT_ID },
+                { "job-credential", required_argument, NULL, ARG_JOB_CREDENTIAL },
                 {}
         };
         int c, r = 0;
@@ -116,6 +122,9 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                         a->network = optarg;
                         if (ctl_check_network(optarg) < 0)
                                 return -EINVAL;
+                        break;
+                case ARG_JOB_CREDENTIAL:
+                        a->job_credential = optarg;
                         break;
                 case ARG_ALLOW:
                         if (ctl_check_allow(optarg) < 0)
@@ -159,7 +168,33 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 if (!a->task)
                         return log_oom();
         }
+        if (a->job_credential && (a->task || a->command))
+                return log_error_errno(EINVAL, "--job-credential takes neither a task nor a command.");
         return check_run_args(a);
+}
+
+/* A scheduled job's service gets the job file as a credential rather than the task on its command
+ * line, which every local user can read; the task is sent to the controller from here. */
+static int read_job_task(RunArgs *a) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
+        _cleanup_(cron_job_freep) CronJob *j = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!a->job_credential)
+                return 0;
+        r = credential_path(a->job_credential, &path);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "Cannot find the credential '%s'%s.", a->job_credential,
+                                       r == -ENXIO ? ": $CREDENTIALS_DIRECTORY is not set" : "");
+        r = cron_job_load_file("job", path, &j, &diag);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the job in %s: %s", path, diag.error ?: strerror(-r));
+        if (j->task && !(a->task = strdup(j->task)))
+                return log_oom();
+        return 0;
 }
 
 static int add_words(json_object *o, const char *key, char **words) {
@@ -531,6 +566,9 @@ int verb_run(int argc, char *argv[]) {
 
         r = parse_run_argv(argc, argv, &a);
         if (r <= 0)
+                return r;
+        r = read_job_task(&a);
+        if (r < 0)
                 return r;
         if (!a.command && !a.task && !a.project)
                 return log_error_errno(EINVAL, "Nothing to run: give a task, or a command after '--'.");

@@ -67,6 +67,8 @@ const CtlVerb ctl_verbs[] = {
           "project's workspace) at /workspace. Without either, runs the project's own task.\n\n"
           RUN_OPTIONS
           "  -d --detach             Do not wait; output goes to the journal\n"
+          "     --job-credential=NAME  The task of the scheduled job whose file is the\n"
+          "                          service credential NAME (openmono-cron-*.service)\n"
           "  -h --help               Show this help\n"
           EXIT_STATUS_RUN },
 

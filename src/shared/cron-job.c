@@ -221,16 +221,11 @@ int cron_job_parse_buffer(const char *name, const char *path, const void *buf, s
         return 0;
 }
 
-static int load_scope(const char *dir, CronScope scope, const char *name, CronJob **ret,
-                      ConfigDiagnostics *diag) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
+int cron_job_load_file(const char *name, const char *path, CronJob **ret, ConfigDiagnostics *diag) {
+        _cleanup_free_ char *text = NULL;
         _cleanup_fclose_ FILE *f = NULL;
-        CronJob *j;
         size_t n;
-        int r;
 
-        if (asprintf(&path, "%s/%s" CRON_SUFFIX, dir, name) < 0)
-                return -ENOMEM;
         f = fopen(path, "re");
         if (!f)
                 return -errno;
@@ -244,7 +239,18 @@ static int load_scope(const char *dir, CronScope scope, const char *name, CronJo
                 set_error(diag, path, "file too large");
                 return -EFBIG;
         }
-        r = cron_job_parse_buffer(name, path, text, n, &j, diag);
+        return cron_job_parse_buffer(name, path, text, n, ret, diag);
+}
+
+static int load_scope(const char *dir, CronScope scope, const char *name, CronJob **ret,
+                      ConfigDiagnostics *diag) {
+        _cleanup_free_ char *path = NULL;
+        CronJob *j;
+        int r;
+
+        if (asprintf(&path, "%s/%s" CRON_SUFFIX, dir, name) < 0)
+                return -ENOMEM;
+        r = cron_job_load_file(name, path, &j, diag);
         if (r < 0)
                 return r;
         j->scope = scope;
@@ -435,18 +441,22 @@ int cron_job_format_timer(const CronJob *j, char **ret) {
         return finish_memstream(f, &text, ret);
 }
 
+/* The job file goes in as a credential, from which openmonoctl takes the task: every local user
+ * can read a unit's ExecStart= and the command lines of its processes, and the job file is
+ * root's. Its path is ours, but it lands in a unit file unquoted: nothing systemd would expand or
+ * split. */
+static bool credential_source_is_valid(const char *path) {
+        return path && path[0] == '/' && !strpbrk(path, "%$\\\"' \t\n");
+}
+
 int cron_job_format_service(const CronJob *j, const char *bindir, char **ret) {
-        _cleanup_free_ char *task = NULL, *text = NULL;
+        _cleanup_free_ char *text = NULL;
         char buf[FORMAT_TIMESPAN_MAX];
         size_t size = 0;
         FILE *f;
-        int r;
 
-        if (j->task) {
-                r = cron_exec_quote(j->task, &task);
-                if (r < 0)
-                        return r;
-        }
+        if (j->task && !credential_source_is_valid(j->path))
+                return -EINVAL;
         f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
@@ -464,10 +474,12 @@ int cron_job_format_service(const CronJob *j, const char *bindir, char **ret) {
                 fprintf(f, "SourcePath=%s\n", j->path);
         fprintf(f, "Requires=openmonod.socket\nAfter=openmonod.socket network.target\n"
                    "\n[Service]\nType=exec\nEnvironment=OPENMONO_CRON_JOB=%s\n"
-                   "ExecStart=%s/openmonoctl run --pipe --project=%s%s%s%s%s\n"
+                   "ExecStart=%s/openmonoctl run --pipe --project=%s%s%s%s\n"
                    "ExecStopPost=-+%s/openmonoctl cron finished %s\n",
                 j->name, bindir, j->project, j->project_id ? " --project-id=" : "", j->project_id ?: "",
-                task ? " " : "", task ?: "", bindir, j->name);
+                j->task ? " --job-credential=" CRON_JOB_CREDENTIAL : "", bindir, j->name);
+        if (j->task)
+                fprintf(f, "LoadCredential=" CRON_JOB_CREDENTIAL ":%s\n", j->path);
         if (j->owner && !streq(j->owner, "root"))
                 fprintf(f, "User=%s\n", j->owner);
         if (j->time_limit_usec != UINT64_MAX)

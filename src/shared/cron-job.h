@@ -87,6 +87,8 @@ int cron_job_validate(const CronJob *j, const char **ret_why);
  * not checked here). Returns 0, or -EINVAL with diag->error naming file, line and reason. */
 int cron_job_parse_buffer(const char *name, const char *path, const void *buf, size_t size,
                           CronJob **ret, ConfigDiagnostics *diag);
+/* Reads the job file at path as job name. */
+int cron_job_load_file(const char *name, const char *path, CronJob **ret, ConfigDiagnostics *diag);
 /* Reads job name from the system directory, else the user one. -ENOENT if neither has it. */
 int cron_job_load(const CronDirs *d, const char *name, CronJob **ret, ConfigDiagnostics *diag);
 /* The names of all job files in both directories, sorted and without duplicates. */
@@ -109,7 +111,11 @@ int cron_exec_quote(const char *s, char **ret);
 int cron_job_timer_name(const char *name, char **ret);
 int cron_job_service_name(const char *name, char **ret);
 
-/* The text of the timer and the service unit of j; bindir is where openmonoctl lives. */
+/* The credential a job's service receives its job file as, for openmonoctl run --job-credential. */
+#define CRON_JOB_CREDENTIAL "openmono-job"
+
+/* The text of the timer and the service unit of j; bindir is where openmonoctl lives. A job
+ * with a task needs a path. */
 int cron_job_format_timer(const CronJob *j, char **ret);
 int cron_job_format_service(const CronJob *j, const char *bindir, char **ret);
 

@@ -71,3 +71,13 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         }
         return fsync_parent(path);
 }
+
+int credential_path(const char *name, char **ret) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+        if (!name || !*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return -EINVAL;
+        if (!dir)
+                return -ENXIO;
+        return asprintf(ret, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
+}

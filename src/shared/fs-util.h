@@ -9,3 +9,7 @@
  * a full disk leaves either the old file or the new one, never a mix, and no temporary file.
  * Returns 0 or a negative errno (-ENOSPC when the disk is full). */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+
+/* Sets *ret to the path of the service credential name in $CREDENTIALS_DIRECTORY. Returns 0,
+ * -EINVAL for a name that is not a file name, -ENXIO when the variable is not set. */
+int credential_path(const char *name, char **ret);

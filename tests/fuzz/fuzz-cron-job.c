@@ -29,23 +29,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (size > 64 * 1024)
                 return 0;
-        r = cron_job_parse_buffer("fuzz", "fuzz.job", data, size, &j, &diag);
+        r = cron_job_parse_buffer("fuzz", "/etc/openmono/cron/fuzz.job", data, size, &j, &diag);
         if (r < 0) {
-                if (diag.error && !startswith(diag.error, "fuzz.job:"))
+                if (diag.error && !startswith(diag.error, "/etc/openmono/cron/fuzz.job:"))
                         abort();
                 return 0;
         }
         if (cron_job_format(j, &a) < 0)
                 abort();
         config_diagnostics_done(&diag);
-        if (cron_job_parse_buffer("fuzz", "fuzz.job", a, strlen(a), &k, &diag) < 0)
+        if (cron_job_parse_buffer("fuzz", "/etc/openmono/cron/fuzz.job", a, strlen(a), &k, &diag) < 0)
                 abort();
         if (cron_job_format(k, &b) < 0 || !streq(a, b))
                 abort();
         if (cron_job_format_timer(j, &timer) < 0 || cron_job_format_service(j, "/usr/bin", &service) < 0)
                 abort();
         /* One line per setting: nothing the job says may start a line of its own. */
-        if (count_lines_starting(service, "ExecStart=") != 1 || count_lines_starting(timer, "OnCalendar=") != 1)
+        if (count_lines_starting(service, "ExecStart=") != 1 ||
+            count_lines_starting(timer, "OnCalendar=") != 1 ||
+            count_lines_starting(service, "LoadCredential=") > 1)
                 abort();
         return 0;
 }

@@ -92,10 +92,13 @@ check_output "systemctl list-timers shows the job's timer, next at the top of th
         "$next_hour.*openmono-cron-nightly.timer" systemctl list-timers --all 'openmono-cron-*'
 check_output "cron list shows the same next run" "^nightly +cronapp +yes +hourly +$next_hour +- +-" \
         openmonoctl cron list --no-legend
-# systemctl show prints argv after specifier expansion and unquoting, but before $-expansion.
-check_output "the task reaches ExecStart= as one argument: quotes and % unescaped, \$ kept for exec time" \
-        "argv\[\]=/usr/bin/openmonoctl run --pipe --project=cronapp --project-id=[0-9a-f]{32} record 100% \"quoted\" \\\$\\\$HOME ;" \
+# Every local user can read a unit's ExecStart= and its unit file: the task stays in the job file
+# (root's), which the service receives as a credential.
+check_output "the task is not on the service's command line, the job file is its credential" \
+        "argv\\[\\]=/usr/bin/openmonoctl run --pipe --project=cronapp --project-id=[0-9a-f]{32} --job-credential=openmono-job ;" \
         systemctl show -p ExecStart openmono-cron-nightly.service
+check_fails "bob sees nothing of the task in the service's properties or unit file" sh -c \
+        "runuser -u bob -- sh -c 'systemctl show --all openmono-cron-nightly.service; cat /run/systemd/generator/openmono-cron-*' | grep -F quoted"
 check_output "the timer is linked into timers.target" "openmono-cron-nightly.timer" \
         ls /run/systemd/generator/timers.target.wants/
 check_fails "a job added disabled has no timer" systemctl is-active openmono-cron-bobjob.timer

@@ -188,8 +188,14 @@ static void test_generate(void **state) {
         p = mfree(p);
         p = root_path(out, "openmono-cron-nightly.service");
         service = read_all(p);
+        /* The task stays in the root-only job file, which the service receives as a credential:
+         * every local user can read ExecStart=. */
         assert_non_null(strstr(service, "\nExecStart=/usr/bin/openmonoctl run --pipe --project=app "
-                                        "\"fix \\\"all\\\" 100%% of $$BUGS\"\n"));
+                                        "--job-credential=openmono-job\n"));
+        assert_null(strstr(service, "BUGS"));
+        assert_null(strstr(timer, "BUGS"));
+        assert_non_null(strstr(service, "\nLoadCredential=openmono-job:/"));
+        assert_non_null(strstr(service, PKGSYSCONFDIR "/cron/nightly.job\n"));
         assert_non_null(strstr(service, "\nRuntimeMaxSec=1h\n"));
         assert_non_null(strstr(service, "\nAfter=openmonod.socket"));
         assert_non_null(strstr(service, "\nType=exec\n"));
