@@ -212,7 +212,7 @@ static int spawn_analyze(const char *expr, pid_t *ret_pid, int *ret_fd) {
 
 void cron_check_calendar(Manager *m, Varlink *link, CronJob *job, const char *expr, CronDone done) {
         CronOp *op = cron_op_new(m, link, job, /* unit= */ NULL, done);
-        pid_t pid;
+        pid_t pid = 0;
         int r;
 
         if (!op)
