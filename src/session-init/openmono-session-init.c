@@ -57,7 +57,8 @@ _Noreturn static void exec_relay(int fd) {
         char pid[32];
         int null;
 
-        if (dup2(fd, 3) < 0)
+        /* dup2() onto itself would keep O_CLOEXEC, and the socket is often fd 3 already. */
+        if (fd == 3 ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, 3) < 0)
                 _exit(EXIT_FAILURE);
         null = open("/dev/null", O_RDWR|O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
