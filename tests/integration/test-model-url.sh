@@ -18,6 +18,7 @@ mu_setup() {
         testbed_run sh -ec "
                 install -d -o alice -g alice -m 0755 /home/alice/mu
                 install -d -o bob -g bob -m 0755 /home/bob/mu
+                install -d -o carol -g carol -m 0755 /home/carol/mu
                 systemctl stop test-mu-llm.service 2>/dev/null || true
                 systemd-run --unit=test-mu-llm --collect -p Type=exec \
                         /usr/bin/python3 $MU_FAKE --port 18090 >/dev/null
@@ -39,7 +40,7 @@ mu_cleanup() {
                 systemctl stop test-mu-llm.service test-mu-relay.service openmono-gatewayd.service 2>/dev/null
                 systemctl stop 'openmono-session-*.service' 2>/dev/null
                 rm -f /etc/openmono/gateway.conf
-                rm -rf /home/alice/mu /home/bob/mu" || true
+                rm -rf /home/alice/mu /home/bob/mu /home/carol/mu" || true
 }
 
 # Runs SHELL-COMMAND in a session of USER with network POLICY; prints its output.
@@ -106,18 +107,22 @@ check_output "bob's session reaching 127.0.0.1:$MU_PORT gets its own relay: coun
         "^bob/$MU_B$" mu_upstream_user mu-bob-1
 testbed_run systemctl stop "openmono-session-$MU_A.service" || true
 
-echo "# Policies without a loopback of their own"
-for pol in intranet; do
-        url=$(mu_session alice $pol 'echo "url=$OPENAI_BASE_URL"' 2>&1 | tail -n 1)
-        if [ "$url" = "url=" ]; then
+echo "# Every policy: the URL only where the loopback is the session's own"
+# carol is an administrator, the only kind of user who may start 'internet' sessions.
+for pol in intranet internet; do
+        sid=$(testbed_run runuser -u carol -- openmonoctl run --detach --network $pol -w /home/carol/mu -- /bin/sleep 60)
+        unit=openmono-session-$sid.service
+        wait_until 10 sh -c "systemctl is-active --quiet $unit"
+        if testbed_run systemctl show -P Environment $unit | grep -q OPENAI_BASE_URL; then
+                check_output "an '$pol' session lists the aliases at its URL" '"id":"mu-coder"' \
+                        sh -c "nsenter -t \$(systemctl show -P MainPID $unit) -n curl -sS --max-time 5 $MU_URL/models"
+        else
                 note "'$pol' sessions share the host's network namespace in this build: no model URL there" \
                      "(127.0.0.1 would be every local user's)"
-                check_fails "... and no relay listens on the host's loopback" \
-                        runuser -u bob -- curl -sS --max-time 5 $MU_URL/models
-        else
-                check_output "an '$pol' session lists the aliases at its URL" '"id":"mu-coder"' \
-                        mu_session alice $pol 'curl -sS --max-time 10 "$OPENAI_BASE_URL/models"'
         fi
+        check_output "while carol's '$pol' session runs, bob outside sessions cannot reach 127.0.0.1:$MU_PORT" \
+                "^curl: \(7\) Failed to connect" sh -c "runuser -u bob -- curl -sS --max-time 5 $MU_URL/models 2>&1; true"
+        testbed_run systemctl stop $unit || true
 done
 
 echo "# Control: the same relay in a unit of its own is refused"
