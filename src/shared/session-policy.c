@@ -534,6 +534,8 @@ char *const *session_policy_intranet_cidrs(void) {
         return (char *const *) intranet_cidrs;
 }
 
+static const char *const loopback_cidrs[] = { "127.0.0.0/8", "::1/128", NULL };
+
 static int add_cidrs(UnitProperties *u, const char *name, char *const *cidrs) {
         STRV_FOREACH(c, cidrs) {
                 uint8_t a[16];
@@ -583,6 +585,11 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
                         r = add_intranet(u);
                 if (r >= 0)
                         r = add_cidrs(u, "IPAddressAllow", p->allowed_cidrs);
+                /* The cgroup filters see loopback traffic too: in a namespace of its own the
+                 * session must reach its own 127.0.0.1, where the model URL and its test servers
+                 * listen. Never on the host's, which is every local daemon's. */
+                if (r >= 0 && session_policy_has_own_network(p))
+                        r = add_cidrs(u, "IPAddressAllow", (char **) loopback_cidrs);
         }
         /* No AF_NETLINK, AF_PACKET or others: the IP filters above see AF_INET/AF_INET6 only.
          * Under PrivateNetwork= IP stays allowed: it reaches only the session's own loopback,
