@@ -40,20 +40,36 @@ time_runs() {
         done
 }
 
-bench_round_trip() {
-        local user=omb0 ws=/home/omb0/ws storage
+# One policy: openmonoctl run against raw systemd-run with the same properties, and for a policy
+# that gets the model URL also the raw unit without it (NO_MODEL_URL=1), the reference for the
+# cost of the relay (goal: openmonoctl at most 1.15 times that).
+bench_round_trip() {    # POLICY
+        local policy=$1 user=omb0 ws=/home/omb0/ws storage raw plain mono
         ensure_user $user
         # The first session creates the user's storage directory.
         runuser -u $user -- openmonoctl run --pipe -w $ws -- /bin/true
         storage=/var/lib/openmono/storage/$(id -u $user)
-        mapfile -t props < <("$ARGS_TOOL" $user $ws "$storage" intranet /bin/true)
+        mapfile -t props < <("$ARGS_TOOL" $user $ws "$storage" "$policy" /bin/true)
+        mapfile -t plain_props < <(NO_MODEL_URL=1 "$ARGS_TOOL" $user $ws "$storage" "$policy" /bin/true)
 
-        echo "Session round trip, $RUNS runs each (ms)          median      p95"
-        printf "  %-44s %s\n" "systemd-run --wait, same properties" \
-                "$(time_runs systemd-run --wait --quiet --pipe "${props[@]}" | stats)"
-        printf "  %-44s %s\n" "openmonoctl run -- /bin/true" \
-                "$(runuser -u $user -- bash -c "$(declare -f time_runs); RUNS=$RUNS; \
-                   time_runs openmonoctl run --pipe -w $ws -- /bin/true" | stats)"
+        echo "Session round trip, network $policy, $RUNS runs each (ms)   median      p95"
+        plain=$(time_runs systemd-run --wait --quiet --pipe "${plain_props[@]}" | stats)
+        if [ "${props[*]}" != "${plain_props[*]}" ]; then
+                printf "  %-44s %s\n" "systemd-run --wait, same sandbox, no model URL" "$plain"
+                raw=$(time_runs systemd-run --wait --quiet --pipe "${props[@]}" | stats)
+                printf "  %-44s %s\n" "systemd-run --wait, same properties" "$raw"
+        else
+                printf "  %-44s %s\n" "systemd-run --wait, same properties" "$plain"
+        fi
+        mono=$(runuser -u $user -- bash -c "$(declare -f time_runs); RUNS=$RUNS; \
+                time_runs openmonoctl run --pipe --network $policy -w $ws -- /bin/true" | stats)
+        printf "  %-44s %s\n" "openmonoctl run --network $policy -- /bin/true" "$mono"
+        printf "  %-44s %8.2f\n" "ratio of medians, openmonoctl / first line" \
+                "$(awk -v a="$(awk '{ print $1 }' <<<"$mono")" -v b="$(awk '{ print $1 }' <<<"$plain")" 'BEGIN { print a / b }')"
+}
+
+bench_client_cost() {
+        local user=omb0
         printf "  %-44s %s\n" "runuser -u $user -- /bin/true (client side cost)" \
                 "$(time_runs runuser -u $user -- /bin/true | stats)"
 }
@@ -86,5 +102,7 @@ bench_concurrent() {
         systemctl stop 'openmono-session-*.service'
 }
 
-bench_round_trip
-bench_concurrent
+bench_round_trip intranet
+bench_round_trip none
+bench_client_cost
+[ "$CONCURRENT" -gt 0 ] && bench_concurrent
