@@ -125,6 +125,12 @@ check_output "it fixes the test through \$OPENAI_BASE_URL, told nothing else" \
 check_output "... the workspace holds the fix" "return a \+ b" cat $MC_WS/calc.py
 check_output "... every step reached the model as alice's session, by the gateway's word" \
         "^5 requests, users: \['alice/[0-9a-f]{16}'\]$" mc_requests
+mc_reset
+check_fails "control: without the announcement the same client cannot reach a model" \
+        mc_run /usr/bin/env -u OPENAI_BASE_URL NODE_PATH=$MC_CLIENTS/node_modules /usr/bin/node \
+        $TOP/tests/clients/openai-agent.cjs mc-coder "Make the tests pass."
+check_output "... and the fake model heard nothing" "^0 requests" \
+        sh -c "test -e $MC_DIR/requests.jsonl && wc -l < $MC_DIR/requests.jsonl | sed 's/\$/ requests/' || echo 0 requests"
 
 echo "# OpenCode"
 mc_reset
