@@ -106,6 +106,10 @@ MU_B=$(mu_session bob none "sed -n 's|.*openmono-session-\\(.*\\)\\.service\$|\\
 check_output "bob's session reaching 127.0.0.1:$MU_PORT gets its own relay: counted for bob, never alice" \
         "^bob/$MU_B$" mu_upstream_user mu-bob-1
 testbed_run systemctl stop "openmono-session-$MU_A.service" || true
+check_fails "the relay ends with its session: nothing is left of it" \
+        sh -c "ps -e -o pid=,cgroup=,comm= | grep systemd-socket | grep -q $MU_A"
+check_output "the command's exit status is still the session's" "exit=3" \
+        sh -c "runuser -u alice -- openmonoctl run --pipe --network none -w /home/alice/mu -- /bin/sh -c 'exit 3'; echo exit=\$?"
 
 echo "# Every policy: the URL only where the loopback is the session's own"
 # carol is an administrator, the only kind of user who may start 'internet' sessions.
