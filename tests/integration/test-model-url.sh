@@ -105,9 +105,11 @@ MU_B=$(mu_session bob none "sed -n 's|.*openmono-session-\\(.*\\)\\.service\$|\\
         head -n 1)
 check_output "bob's session reaching 127.0.0.1:$MU_PORT gets its own relay: counted for bob, never alice" \
         "^bob/$MU_B$" mu_upstream_user mu-bob-1
+check "while it runs, the relay is found in the session's cgroup (the control for the next check)" \
+        sh -c "for p in \$(pidof systemd-socket-proxyd); do grep -q $MU_A /proc/\$p/cgroup && exit 0; done; exit 1"
 testbed_run systemctl stop "openmono-session-$MU_A.service" || true
 check_fails "the relay ends with its session: nothing is left of it" \
-        sh -c "ps -e -o pid=,cgroup=,comm= | grep systemd-socket | grep -q $MU_A"
+        sh -c "for p in \$(pidof systemd-socket-proxyd); do grep -q $MU_A /proc/\$p/cgroup && exit 0; done; exit 1"
 check_output "the command's exit status is still the session's" "exit=3" \
         sh -c "runuser -u alice -- openmonoctl run --pipe --network none -w /home/alice/mu -- /bin/sh -c 'exit 3'; echo exit=\$?"
 
