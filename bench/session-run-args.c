@@ -5,6 +5,7 @@
 
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "session-policy.h"
 #include "strv.h"
@@ -30,6 +31,8 @@ int main(int argc, char *argv[]) {
         p->owner_gid = pw->pw_gid;
         p->identity = SESSION_IDENTITY_OWNER;
         p->network = network_policy_from_string(argv[4]);
+        /* NO_MODEL_URL=1: the reference without the model relay, to measure what it costs. */
+        p->model_url = !getenv("NO_MODEL_URL");
         if (!(p->session_id = strdup("bench")) || !(p->project = strdup("bench")) ||
             !(p->owner_name = strdup(pw->pw_name)) || !(p->workspace = strdup(argv[2])) ||
             /* The raw unit binds the directory itself: pinning it is part of what openmonoctl's

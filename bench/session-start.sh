@@ -40,20 +40,60 @@ time_runs() {
         done
 }
 
-bench_round_trip() {
-        local user=omb0 ws=/home/omb0/ws storage
+# Times RUNS rounds of the commands given as strings, one after the other in each round, so that
+# a load that drifts (other jobs on a shared machine) weighs on all of them alike. Prints one line
+# per command: its median and p95 (ms).
+time_interleaved() {    # COMMAND...
+        local dir i j t0 t1
+        dir=$(mktemp -d)
+        for ((i = 0; i < RUNS; i++)); do
+                for ((j = 1; j <= $#; j++)); do
+                        t0=$(date +%s%N)
+                        eval "${!j}" >/dev/null 2>&1 || { echo "failed: ${!j}" >&2; rm -rf "$dir"; return 1; }
+                        t1=$(date +%s%N)
+                        echo $(((t1 - t0) / 1000)) >>"$dir/$j"
+                done
+        done
+        for ((j = 1; j <= $#; j++)); do stats <"$dir/$j"; echo; done
+        rm -rf "$dir"
+}
+
+# One policy: openmonoctl run against raw systemd-run with the same properties, and for a policy
+# that gets the model URL also the raw unit without it (NO_MODEL_URL=1), the reference for the
+# cost of the relay (goal: openmonoctl at most 1.15 times that). openmonoctl runs as the user
+# through setpriv, which costs about as much as starting /bin/true.
+bench_round_trip() {    # POLICY
+        local policy=$1 user=omb0 ws=/home/omb0/ws storage uid gid
+        local -a lines names cmds
         ensure_user $user
+        uid=$(id -u $user)
+        gid=$(id -g $user)
         # The first session creates the user's storage directory.
         runuser -u $user -- openmonoctl run --pipe -w $ws -- /bin/true
-        storage=/var/lib/openmono/storage/$(id -u $user)
-        mapfile -t props < <("$ARGS_TOOL" $user $ws "$storage" intranet /bin/true)
+        storage=/var/lib/openmono/storage/$uid
+        mapfile -t props < <("$ARGS_TOOL" $user $ws "$storage" "$policy" /bin/true)
+        mapfile -t plain_props < <(NO_MODEL_URL=1 "$ARGS_TOOL" $user $ws "$storage" "$policy" /bin/true)
 
-        echo "Session round trip, $RUNS runs each (ms)          median      p95"
-        printf "  %-44s %s\n" "systemd-run --wait, same properties" \
-                "$(time_runs systemd-run --wait --quiet --pipe "${props[@]}" | stats)"
-        printf "  %-44s %s\n" "openmonoctl run -- /bin/true" \
-                "$(runuser -u $user -- bash -c "$(declare -f time_runs); RUNS=$RUNS; \
-                   time_runs openmonoctl run --pipe -w $ws -- /bin/true" | stats)"
+        names=("systemd-run --wait, same properties")
+        cmds=('systemd-run --wait --quiet --pipe "${plain_props[@]}"')
+        if [ "${props[*]}" != "${plain_props[*]}" ]; then
+                names[0]="systemd-run --wait, same sandbox, no model URL"
+                names+=("systemd-run --wait, same properties")
+                cmds+=('systemd-run --wait --quiet --pipe "${props[@]}"')
+        fi
+        names+=("openmonoctl run --network $policy -- /bin/true")
+        cmds+=("setpriv --reuid=$uid --regid=$gid --init-groups env HOME=/home/$user openmonoctl run --pipe --network $policy -w $ws -- /bin/true")
+        mapfile -t lines < <(time_interleaved "${cmds[@]}")
+
+        echo "Session round trip, network $policy, $RUNS interleaved runs each (ms)   median      p95"
+        for i in "${!names[@]}"; do printf "  %-48s %s\n" "${names[$i]}" "${lines[$i]}"; done
+        printf "  %-48s %8.2f\n" "ratio of medians, openmonoctl / first line" \
+                "$(awk -v a="$(awk '{ print $1 }' <<<"${lines[-1]}")" -v b="$(awk '{ print $1 }' <<<"${lines[0]}")" \
+                   'BEGIN { print a / b }')"
+}
+
+bench_client_cost() {
+        local user=omb0
         printf "  %-44s %s\n" "runuser -u $user -- /bin/true (client side cost)" \
                 "$(time_runs runuser -u $user -- /bin/true | stats)"
 }
@@ -86,5 +126,7 @@ bench_concurrent() {
         systemctl stop 'openmono-session-*.service'
 }
 
-bench_round_trip
-bench_concurrent
+bench_round_trip intranet
+bench_round_trip none
+bench_client_cost
+[ "$CONCURRENT" -gt 0 ] && bench_concurrent

@@ -72,6 +72,7 @@ SessionPolicy *session_policy_new(void) {
                 .owner_gid = (gid_t) -1,
                 .identity = SESSION_IDENTITY_OWNER,
                 .network = NETWORK_POLICY_INTRANET,
+                .model_url = true,
                 .memory_max = UINT64_C(4) * 1024 * 1024 * 1024,
                 .cpu_quota_percent = 0,
                 .tasks_max = 512,
@@ -538,6 +539,8 @@ char *const *session_policy_intranet_cidrs(void) {
         return (char *const *) intranet_cidrs;
 }
 
+static const char *const loopback_cidrs[] = { "127.0.0.0/8", "::1/128", NULL };
+
 static int add_cidrs(UnitProperties *u, const char *name, char *const *cidrs) {
         STRV_FOREACH(c, cidrs) {
                 uint8_t a[16];
@@ -587,6 +590,11 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
                         r = add_intranet(u);
                 if (r >= 0)
                         r = add_cidrs(u, "IPAddressAllow", p->allowed_cidrs);
+                /* The cgroup filters see loopback traffic too: in a namespace of its own the
+                 * session must reach its own 127.0.0.1, where the model URL and its test servers
+                 * listen. Never on the host's, which is every local daemon's. */
+                if (r >= 0 && session_policy_has_own_network(p))
+                        r = add_cidrs(u, "IPAddressAllow", (char **) loopback_cidrs);
         }
         /* No AF_NETLINK, AF_PACKET or others: the IP filters above see AF_INET/AF_INET6 only.
          * Under PrivateNetwork= IP stays allowed: it reaches only the session's own loopback,
@@ -752,8 +760,43 @@ static int escape_dollars(char *const *argv, char ***ret) {
         return 0;
 }
 
+bool session_policy_has_own_network(const SessionPolicy *p) {
+        /* PrivateNetwork=yes: systemd makes a namespace with nothing but lo. The others share the
+         * host's for now, where 127.0.0.1 is every local user's. */
+        return p->network == NETWORK_POLICY_NONE;
+}
+
+bool session_policy_has_model_url(const SessionPolicy *p) {
+        return p->model_url && p->inference_socket && session_policy_has_own_network(p);
+}
+
+/* The model URL: openmono-session-init runs first, leaves the relay to the gateway listening on
+ * the session's loopback and becomes the command. The variables are what the OpenAI SDKs and the
+ * tools built on them read; the key is a placeholder, since the gateway knows the caller from
+ * the kernel and ignores what the request claims. */
+static int add_model_url(const SessionPolicy *p, UnitProperties *u, char ***argv) {
+        static char *const env[] = {
+                (char *) "OPENAI_BASE_URL=" SESSION_MODEL_URL,
+                (char *) "OPENAI_API_BASE=" SESSION_MODEL_URL,
+                (char *) "OPENAI_API_KEY=openmono",
+                NULL,
+        };
+        int r;
+
+        r = strv_extend(argv, SESSION_INIT_PATH);
+        if (r >= 0)
+                r = strv_extend(argv, "--model-port=" XSTRINGIFY(SESSION_MODEL_PORT));
+        if (r >= 0)
+                r = strv_extendf(argv, "--inference-socket=%s", p->inference_socket);
+        if (r >= 0)
+                r = strv_extend(argv, "--");
+        if (r >= 0)
+                r = unit_properties_add_strv(u, "Environment", env);
+        return r;
+}
+
 static int build_exec(const SessionPolicy *p, UnitProperties *u) {
-        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_strv_free_ char **command = NULL, **argv = NULL;
         int r = 0;
 
         if (p->environment && p->environment[0])
@@ -766,8 +809,12 @@ static int build_exec(const SessionPolicy *p, UnitProperties *u) {
                                                    p->credentials[i].path);
         if (r >= 0)
                 r = build_stdio(p, u);
+        if (r >= 0 && session_policy_has_model_url(p))
+                r = add_model_url(p, u, &command);
         if (r >= 0)
-                r = escape_dollars(p->argv, &argv);
+                r = strv_extend_strv(&command, p->argv);
+        if (r >= 0)
+                r = escape_dollars(command, &argv);
         if (r >= 0)
                 r = unit_properties_add_exec(u, "ExecStart", argv);
         return r;

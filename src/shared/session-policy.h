@@ -16,6 +16,14 @@ typedef struct UnitProperties UnitProperties;
 /* Path of the inference gateway's socket, bound into every session at the same path. */
 #define SESSION_INFERENCE_SOCKET_DEFAULT "/run/openmono/inference.sock"
 
+/* The gateway as an OpenAI base URL on the session's own loopback, for agents that speak HTTP:
+ * openmono-session-init listens there and relays to the inference socket (see
+ * session_policy_has_model_url()). Not an ephemeral port, so nothing the session connects to
+ * takes it first. */
+#define SESSION_MODEL_PORT 4870
+#define SESSION_MODEL_URL "http://127.0.0.1:" XSTRINGIFY(SESSION_MODEL_PORT) "/v1"
+#define SESSION_INIT_PATH LIBEXECDIR "/openmono/openmono-session-init"
+
 /* Where the sandbox sees the session's files. */
 #define SESSION_WORKSPACE_DIR "/workspace"
 #define SESSION_STORAGE_DIR "/storage"
@@ -97,6 +105,7 @@ typedef struct SessionPolicy {
         char *inference_socket;         /* absolute path, bound at the same path if it exists */
 
         NetworkPolicy network;
+        bool model_url;                 /* offer SESSION_MODEL_URL where the network allows it */
         char **allowed_cidrs;           /* extra CIDRs for intranet, the whole list for allowlist */
 
         uint64_t memory_max;            /* bytes, UINT64_MAX = unset */
@@ -132,6 +141,14 @@ DEFINE_PTR_CLEANUP(SessionPolicy *, session_policy_free);
 /* Adds a credential, copying both strings. Returns 0, -EINVAL if the name or path is not
  * acceptable (see session_policy_validate()) or -ENOMEM. */
 int session_policy_add_credential(SessionPolicy *p, const char *name, const char *path);
+
+/* True if the session has a network namespace of its own, whose loopback nobody outside the
+ * session reaches. */
+bool session_policy_has_own_network(const SessionPolicy *p);
+/* True if the session gets SESSION_MODEL_URL: asked for, an inference socket to relay to, and a
+ * loopback of its own (on a shared one every local user could reach the relay, and be
+ * counted as the session). */
+bool session_policy_has_model_url(const SessionPolicy *p);
 
 /* Checks that the policy can be turned into unit properties. Returns 0 or -EINVAL. */
 int session_policy_validate(const SessionPolicy *p);

@@ -670,6 +670,45 @@ static void test_exec(void **state) {
         assert_null(bad);
 }
 
+/* The model URL: only on a loopback of the session's own, announced, and the command unchanged
+ * behind openmono-session-init. */
+static void test_model_url(void **state) {
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_NONE, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p), *off = NULL, *shared = NULL;
+        const UnitProperty *e = find_typed(u, "ExecStart", UNIT_PROPERTY_EXEC), *env;
+
+        assert_true(session_policy_has_model_url(p));
+        assert_string_equal(e->exec.path, SESSION_INIT_PATH);
+        assert_strv_equal(e->exec.argv, (const char *[]) {
+                SESSION_INIT_PATH, "--model-port=4870", "--inference-socket=/run/openmono/inference.sock",
+                "--", "/usr/bin/openmono-agent", "--task", "print $$HOME and $${PATH}", NULL });
+        assert_int_equal(unit_properties_count(u, "Environment"), 2);
+        env = &u->items[0];
+        for (size_t i = 0; i < u->n_items; i++)
+                if (streq(u->items[i].name, "Environment"))
+                        env = &u->items[i];
+        assert_strv_equal(env->strv, (const char *[]) {
+                "OPENAI_BASE_URL=http://127.0.0.1:4870/v1", "OPENAI_API_BASE=http://127.0.0.1:4870/v1",
+                "OPENAI_API_KEY=openmono", NULL });
+
+        /* Without a socket to relay to, or when not asked for: the command as it is. */
+        p->model_url = false;
+        off = build(p);
+        assert_string_equal(find_typed(off, "ExecStart", UNIT_PROPERTY_EXEC)->exec.path, "/usr/bin/openmono-agent");
+        assert_int_equal(unit_properties_count(off, "Environment"), 1);
+
+        /* The host's loopback is every local user's: no relay there. */
+        p->model_url = true;
+        p->network = NETWORK_POLICY_INTRANET;
+        assert_false(session_policy_has_model_url(p));
+        shared = build(p);
+        assert_string_equal(find_typed(shared, "ExecStart", UNIT_PROPERTY_EXEC)->exec.path,
+                            "/usr/bin/openmono-agent");
+        p->network = NETWORK_POLICY_NONE;
+        p->inference_socket = mfree(p->inference_socket);
+        assert_false(session_policy_has_model_url(p));
+}
+
 static void test_invalid_input(void **state) {
         static const char *const bad_projects[] = {
                 "", "-app", "_app", "a/b", "a.b", "a b", "app\n", "..", "a:b",
@@ -818,6 +857,7 @@ int main(void) {
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_credentials),
                 cmocka_unit_test(test_exec),
+                cmocka_unit_test(test_model_url),
                 cmocka_unit_test(test_invalid_input),
                 cmocka_unit_test(test_stdio),
                 cmocka_unit_test(test_journal_namespace),

@@ -209,9 +209,12 @@ static void test_run_args_none_dynamic(void **state) {
                 assert_null(startswith(*s, "IPAddress"));
                 assert_null(startswith(*s, "Standard"));
         }
-        /* The three stdio fds become systemd-run's own, passed with --pipe. */
+        /* The three stdio fds become systemd-run's own, passed with --pipe; the loopback is the
+         * session's own, so the model relay starts first. */
         assert_strv_equal(rest, (const char *[]) {
-                "--pipe", "--", "/usr/bin/openmono-agent", "print $$HOME", NULL });
+                "--pipe", "--", SESSION_INIT_PATH, "--model-port=4870",
+                "--inference-socket=/run/openmono/inference.sock", "--", "/usr/bin/openmono-agent",
+                "print $$HOME", NULL });
 }
 
 /* Undoes quote_word() the way extract_first_word() with EXTRACT_UNQUOTE does for one word. */

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* openmono-session-init: the first process of a session that offers the model on its loopback.
+ *
+ * It listens on 127.0.0.1:PORT in the session's own network namespace, leaves a
+ * systemd-socket-proxyd behind that relays every connection to the gateway's Unix socket, and
+ * then becomes the session's command. The relay is a process of the session unit, in its cgroup
+ * and under its sandbox, so the gateway identifies what comes through it exactly as it
+ * identifies the session's own connections: the relay adds no right the session did not have.
+ * The port is reachable only from the session's network namespace; the controller uses this
+ * helper only for sessions that have one of their own.
+ *
+ * The relay is started before the command and detached from it (its own session, no terminal,
+ * reparented away), so the command sees no extra child and the terminal's signals do not reach
+ * it; systemd stops it with the rest of the unit. */
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "parse-util.h"
+
+/* systemd's exit status for a command that could not be executed (203/EXEC). */
+#define EXIT_EXEC 203
+
+static unsigned arg_port = 0;
+static const char *arg_socket = NULL;
+static const char *arg_proxyd = SOCKET_PROXYD_PATH;
+
+static int listen_loopback(unsigned port) {
+        struct sockaddr_in sa = {
+                .sin_family = AF_INET,
+                .sin_port = htons((uint16_t) port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        };
+        _cleanup_close_ int fd = -EBADF;
+        int one = 1;
+
+        fd = NEG_ERRNO(socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0));
+        if (fd < 0)
+                return fd;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+            bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        return steal_fd(fd);
+}
+
+/* In the relay: the listening socket becomes fd 3 as sd_listen_fds() expects, nothing else of
+ * the session's (its terminal above all) stays open, and systemd-socket-proxyd takes over. */
+_Noreturn static void exec_relay(int fd) {
+        char pid[32];
+        int null;
+
+        /* dup2() onto itself would keep O_CLOEXEC, and the socket is often fd 3 already. */
+        if (fd == 3 ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, 3) < 0)
+                _exit(EXIT_FAILURE);
+        null = open("/dev/null", O_RDWR|O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+                _exit(EXIT_FAILURE);
+        (void) close_range(4, ~0U, 0);
+        snprintf(pid, sizeof pid, "%i", (int) getpid());
+        if (setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 ||
+            setenv("SYSTEMD_LOG_TARGET", "journal", 1) < 0)
+                _exit(EXIT_FAILURE);
+        (void) unsetenv("LISTEN_FDNAMES");
+        execl(arg_proxyd, arg_proxyd, arg_socket, (char *) NULL);
+        _exit(EXIT_FAILURE);
+}
+
+/* Forks twice: the middle process is reaped here, so the relay is nobody's child in the session
+ * and a command that waits for all its children does not wait for it. */
+static int start_relay(int fd) {
+        pid_t pid;
+        int status;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if (setsid() < 0)
+                        _exit(EXIT_FAILURE);
+                pid = fork();
+                if (pid < 0)
+                        _exit(EXIT_FAILURE);
+                if (pid == 0)
+                        exec_relay(fd);
+                _exit(EXIT_SUCCESS);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "model-port",       required_argument, NULL, 'p' },
+                { "inference-socket", required_argument, NULL, 's' },
+                { "socket-proxyd",    required_argument, NULL, 'P' },
+                {}
+        };
+        int c;
+
+        /* '+': options end at the first argument, which is the command. */
+        while ((c = getopt_long(argc, argv, "+", options, NULL)) >= 0)
+                switch (c) {
+                case 'p':
+                        if (parse_unsigned(optarg, &arg_port) < 0 || arg_port == 0 || arg_port > 65535)
+                                return -EINVAL;
+                        break;
+                case 's':
+                        arg_socket = optarg;
+                        break;
+                case 'P':
+                        arg_proxyd = optarg;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        return optind < argc && arg_port > 0 && arg_socket && arg_socket[0] == '/' ? optind : -EINVAL;
+}
+
+int main(int argc, char *argv[]) {
+        int fd, i, r;
+
+        i = parse_argv(argc, argv);
+        if (i < 0) {
+                fprintf(stderr, "Usage: %s --model-port=PORT --inference-socket=PATH [--] COMMAND [ARGS...]\n",
+                        argv[0]);
+                return EXIT_FAILURE;
+        }
+        /* The session still runs its command without the relay: the model is then out of reach
+         * over HTTP, which the client reports, but nothing else the user asked for breaks. */
+        fd = listen_loopback(arg_port);
+        if (fd < 0)
+                fprintf(stderr, "openmono-session-init: cannot listen on 127.0.0.1:%u, no model URL: %s\n",
+                        arg_port, strerror(-fd));
+        else {
+                r = start_relay(fd);
+                if (r < 0)
+                        fprintf(stderr, "openmono-session-init: cannot start the model relay: %s\n",
+                                strerror(-r));
+                safe_close(fd);
+        }
+        execv(argv[i], argv + i);
+        fprintf(stderr, "openmono-session-init: failed to execute %s: %m\n", argv[i]);
+        return EXIT_EXEC;
+}
