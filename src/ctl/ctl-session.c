@@ -206,7 +206,7 @@ static int call_with_id(Varlink **link, const char *method, const char *id, json
         int r;
 
         if (!session_id_is_valid(id))
-                return log_error_errno(EINVAL, "Invalid session id '%s'.", id);
+                return log_error_errno(EINVAL, "Invalid session ID: '%s'.", id);
         if (!p || json_add_string(p, "id", id) < 0)
                 return log_oom();
         r = ctl_connect(link);
@@ -487,7 +487,7 @@ static int session_wait(const char *id) {
         int r = 0;
 
         if (!session_id_is_valid(id))
-                return log_error_errno(EINVAL, "Invalid session id '%s'.", id);
+                return log_error_errno(EINVAL, "Invalid session ID: '%s'.", id);
         if (!p || json_add_string(p, "id", id) < 0)
                 return log_oom();
         for (unsigned attempt = 0; attempt < 30; attempt++) {

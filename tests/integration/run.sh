@@ -146,6 +146,10 @@ _run_file() {
         before_fail=$(_count "not ok")
         start=$(_tb_now_ms)
         echo "# ---- $name"
+        # Every file starts from daemons that may start: a file that restarts the controller
+        # several times leaves it near systemd's start limit, which the next file would hit.
+        testbed_run systemctl reset-failed 'openmono*' >/dev/null 2>&1 || true
+        testbed_run systemctl start openmonod.socket openmono-gatewayd.socket >/dev/null 2>&1 || true
         set +e
         (
                 set -eEuo pipefail
