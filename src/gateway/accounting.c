@@ -6,6 +6,7 @@
 #include "accounting.h"
 #include "json-util.h"
 #include "log.h"
+#include "log-budget.h"
 #include "message-ids.h"
 #include "strv.h"
 
@@ -23,6 +24,9 @@ typedef struct UserTotals {
         uint64_t estimated_prompt_tokens;
         uint64_t estimated_completion_tokens;
         uint64_t latency_usec;
+        LogBudget journal;              /* how many entries the user's requests may write */
+        uint64_t held_prompt;           /* tokens of the requests held back since the last entry */
+        uint64_t held_completion;
 } UserTotals;
 
 /* The tokens of one request: reported, or estimated and marked so. */
@@ -167,6 +171,20 @@ static void add_totals(UserTotals *t, const RequestRecord *rec, bool ok) {
         t->latency_usec += rec->latency_usec;
 }
 
+/* The requests held back since the user's last entry: how many and their tokens (reported or
+ * estimated, added up), so that the journal's sums stay right. Resets the count. */
+static int held_back_fields(UserTotals *t, char ***fields) {
+        int r;
+
+        r = strv_extendf(fields, "OPENMONO_HELD_BACK=%" PRIu64, t->journal.suppressed);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_HELD_BACK_PROMPT_TOKENS=%" PRIu64, t->held_prompt);
+        if (r >= 0)
+                r = strv_extendf(fields, "OPENMONO_HELD_BACK_COMPLETION_TOKENS=%" PRIu64, t->held_completion);
+        t->journal.suppressed = t->held_prompt = t->held_completion = 0;
+        return r;
+}
+
 void accounting_record(Accounting *a, const RequestRecord *rec) {
         _cleanup_strv_free_ char **fields = NULL;
         const char *result = record_result(rec);
@@ -178,8 +196,17 @@ void accounting_record(Accounting *a, const RequestRecord *rec) {
         t = get_totals(a, rec->uid, rec->user);
         if (t)
                 add_totals(t, rec, ok);
+        /* A flood of requests must not flood the journal: past the user's budget a request is
+         * only counted, and the next entry written carries what was held back. */
+        if (t && !log_budget_take(&t->journal, now(CLOCK_MONOTONIC))) {
+                t->held_prompt += k.prompt;
+                t->held_completion += k.completion;
+                return;
+        }
 
         r = record_fields(rec, &fields);
+        if (r >= 0 && t && t->journal.suppressed > 0)
+                r = held_back_fields(t, &fields);
         /* An estimate reads "~N", so that nobody takes it for what the upstream said. */
         if (r >= 0)
                 r = strv_extendf(&fields, "MESSAGE=%s%s%s: %s %s via %s, HTTP %u (%s%s%s), %s%" PRIu64 "+%s%" PRIu64

@@ -182,6 +182,22 @@ check_output "the gateway serves on with the last good configuration" '"content"
 testbed_run mv /etc/openmono/gateway.conf.good /etc/openmono/gateway.conf
 check "a good configuration reloads" systemctl reload $GW_UNIT
 
+echo "# Requests answered at once cannot flood the system journal"
+FAIL_FLOOD=$TOP/tests/integration/gateway-fail-flood.py
+since=$(testbed_run date +%s)
+start_ms=$(testbed_run date +%s%3N)
+statuses=$(in_session alice "/usr/bin/python3 $FAIL_FLOOD $GW_SOCK 3000")
+elapsed_s=$(( ($(testbed_run date +%s%3N) - start_ms) / 1000 + 1 ))
+entries=$(journal_json MESSAGE_ID=$MSG_REQUEST OPENMONO_USER=alice --since "@$since" | grep -c . || true)
+note "alice's session sent 3000 requests the fake model answers at once, in ${elapsed_s}s: $statuses; $entries journal entries"
+check_output "... every one of them was answered (the positive control: they were that fast)" '^\{"200": 3000\}$' \
+        echo "$statuses"
+check "... but at most 200 and one per 50 ms of them reached the system journal ($entries)" \
+        test "$entries" -le $((200 + 20 * elapsed_s + 5))
+check_output "... and the entries that did say how many were held back, with their tokens" \
+        '"OPENMONO_HELD_BACK":"[0-9]+".*"OPENMONO_HELD_BACK_PROMPT_TOKENS":"[0-9]+"' \
+        journal_json MESSAGE_ID=$MSG_REQUEST OPENMONO_USER=alice --since "@$since"
+
 echo "# Fairness: alice floods, bob still gets the next slot"
 testbed_run curl -sS -X POST "$FAKE_URL/_log" >/dev/null
 FLOOD=$(testbed_run runuser -u alice -- openmonoctl run --detach -w $WS_A -- /bin/sh -c \
