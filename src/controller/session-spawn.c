@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "session-policy.h"
 #include "session.h"
 
 #define SD_MESSAGE_SPAWN_FAILED "641257651c1b4ec9a8624d7a40a9e1e7"
@@ -62,8 +63,10 @@ int session_spawn_failure_read(const char *unit, int *ret_errno, char **ret_exec
         assert(unit);
         if (asprintf(&match, "UNIT=%s", unit) < 0)
                 return -ENOMEM;
-        /* Not only the system journal: the child logs after switching to the session's user. */
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        /* Not only the system journal: the child logs after switching to the session's user,
+         * and into the session's journal namespace. */
+        r = sd_journal_open_namespace(&j, SESSION_LOG_NAMESPACE,
+                                      SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_INCLUDE_DEFAULT_NAMESPACE);
         if (r >= 0)
                 r = sd_journal_add_match(j, "MESSAGE_ID=" SD_MESSAGE_SPAWN_FAILED, 0);
         if (r >= 0)
