@@ -26,8 +26,10 @@
 #include "macro.h"
 #include "parse-util.h"
 
-/* systemd's exit status for a command that could not be executed (203/EXEC). */
-#define EXIT_EXEC 203
+/* What a shell and openmonoctl(1) exit with for a command that does not exist, or that exists
+ * but cannot be executed. */
+#define EXIT_NOT_FOUND 127
+#define EXIT_CANNOT_EXECUTE 126
 
 static unsigned arg_port = 0;
 static const char *arg_socket = NULL;
@@ -148,6 +150,7 @@ int main(int argc, char *argv[]) {
                 safe_close(fd);
         }
         execv(argv[i], argv + i);
-        fprintf(stderr, "openmono-session-init: failed to execute %s: %m\n", argv[i]);
-        return EXIT_EXEC;
+        r = errno;
+        fprintf(stderr, "Cannot execute %s: %s\n", argv[i], strerror(r));
+        return r == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
 }
