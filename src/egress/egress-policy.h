@@ -6,6 +6,7 @@
  * check is what makes DNS rebinding and SSRF fail: an allowed name is only as good as the
  * addresses it resolves to at the moment of connecting. */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cidr.h"
