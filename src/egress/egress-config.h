@@ -7,7 +7,7 @@
 #include "conf-parser.h"
 #include "egress-policy.h"
 
-#define EGRESS_SOCKET_PATH RUNDIR "/egress"
+#define EGRESS_SOCKET_PATH RUNDIR "/egress.sock"
 
 typedef struct EgressConfig {
         EgressPolicy policy;
