@@ -443,6 +443,7 @@ static int connection_established(EgressConnection *c) {
         (void) setsockopt(c->upstream_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->state = STATE_RELAY;
         c->result = "allowed";
+        (void) sd_event_now(c->manager->event, CLOCK_MONOTONIC, &c->last_activity);
         if (c->request.connect)
                 buffer_set(&c->to_client, established, sizeof(established) - 1);
         (void) timer_set(c, c->manager->config.idle_timeout_usec);
