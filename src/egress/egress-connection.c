@@ -272,7 +272,7 @@ static int connection_respond_error(EgressConnection *c, int error) {
                                           "The host is not a valid name.\n");
         case -ENOENT:
                 return connection_respond(c, 502, "Bad Gateway", "no-such-name",
-                                          "The name does not resolve.\n");
+                                          "The name could not be resolved.\n");
         case -ETIMEDOUT:
                 return connection_respond(c, 504, "Gateway Timeout", "connect-timeout",
                                           "The upstream did not answer in time.\n");
@@ -373,7 +373,7 @@ static int on_resolved(sd_event_source *s, int fd, uint32_t revents, void *userd
         if (r >= 0)
                 r = connection_connect_next(c);
         else
-                r = connection_respond_error(c, r == -ENOENT ? -ENOENT : -EHOSTUNREACH);
+                r = connection_respond_error(c, -ENOENT);       /* whether missing or unreachable */
         if (r < 0)
                 egress_connection_free(c);
         return 0;
