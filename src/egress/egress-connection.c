@@ -207,6 +207,10 @@ static ssize_t buffer_flush(RelayBuffer *b, int fd) {
         if (n < 0)
                 return -errno;
         b->start += (size_t) n;
+        /* An emptied buffer starts over, or a full one that was drained would never be read
+         * into again. */
+        if (b->start == b->end)
+                b->start = b->end = 0;
         return n;
 }
 
