@@ -9,7 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "connection-table.h"
-#include "identity.h"
+#include "peer-identity.h"
 #include "macro.h"
 
 typedef struct Manager Manager;

@@ -15,7 +15,7 @@
 #include "curl-glue.h"
 #include "gateway-config.h"
 #include "http-server.h"
-#include "identity.h"
+#include "peer-identity.h"
 #include "macro.h"
 #include "scheduler.h"
 

@@ -13,7 +13,7 @@
 
 #include "buffer.h"
 #include "gateway-config.h"
-#include "identity.h"
+#include "peer-identity.h"
 #include "macro.h"
 #include "openai.h"
 #include "scheduler.h"

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "identity.h"
+#include "peer-identity.h"
 #include "session-policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

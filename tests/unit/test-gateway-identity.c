@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "identity.h"
+#include "peer-identity.h"
 
 static void test_session_paths(void **state) {
         _cleanup_free_ char *id = NULL;

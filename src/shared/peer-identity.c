@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Identifying the peer of a gateway connection from the kernel's view of it.
+/* Identifying the peer of a connection to one of our daemons from the kernel's view of it.
  *
  * SO_PEERCRED gives the uid and PID the peer had when it called connect(). The uid is fixed
  * then and cannot be spoofed; the PID only names a process, and by the time we look at
@@ -24,7 +24,7 @@
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 
-#include "identity.h"
+#include "peer-identity.h"
 #include "session-policy.h"
 #include "user-util.h"
 

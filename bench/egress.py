@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Benchmarks openmono-egressd against a direct connection to the same upstream, in one run.
+
+Sets up a network namespace with a veth pair (the upstream must not be on loopback or on one
+of the host's own addresses: the proxy refuses those), runs bench/egress-target there and the
+proxy from a build directory on a socket of its own, with a name for the target in /etc/hosts,
+then measures:
+
+  request     N requests one after another, each on a new connection: direct (TCP connect,
+              request, answer) against the proxy (Unix connect, CONNECT with name resolution
+              and the policy checks, request, answer); median and p95, and what the proxy adds
+  round trip  N one-byte round trips on one open connection, direct and through a tunnel
+  throughput  CLIENTS processes with CONNS connections each (200 in all by default) read
+              MIB MiB per connection at once: MB/s direct and through the proxy, and the ratio
+
+Runs as root in the test bed (scripts/testbed.sh run bench/egress.py BUILDDIR). The last line
+is JSON; --check exits 1 unless the added median request latency is under 1 ms and the
+throughput through the proxy is at least 90 % of direct.
+"""
+
+import argparse, json, multiprocessing, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+NAME = "bench.allowed.test"
+ADDR = "198.51.100.2"
+PORT = 443
+SOCK = "/run/openmono-egress-bench.sock"
+
+
+def sh(*cmd):
+    subprocess.run(cmd, check=True)
+
+
+def setup_network():
+    teardown_network()
+    sh("ip", "netns", "add", "egbench")
+    sh("ip", "link", "add", "egb0", "type", "veth", "peer", "name", "egb1")
+    sh("ip", "link", "set", "egb1", "netns", "egbench")
+    sh("ip", "addr", "add", "198.51.100.1/24", "dev", "egb0")
+    sh("ip", "link", "set", "egb0", "up")
+    sh("ip", "netns", "exec", "egbench", "ip", "addr", "add", ADDR + "/24", "dev", "egb1")
+    sh("ip", "netns", "exec", "egbench", "ip", "link", "set", "egb1", "up")
+    sh("ip", "netns", "exec", "egbench", "ip", "link", "set", "lo", "up")
+
+
+def teardown_network():
+    subprocess.run(["ip", "link", "del", "egb0"], stderr=subprocess.DEVNULL)
+    subprocess.run(["ip", "netns", "del", "egbench"], stderr=subprocess.DEVNULL)
+
+
+def wait_for(f, what):
+    for _ in range(100):
+        try:
+            f()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("%s did not come up" % what)
+
+
+def direct():
+    s = socket.create_connection((ADDR, PORT))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def proxied():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(SOCK)
+    s.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (NAME.encode(), PORT, NAME.encode(), PORT))
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise OSError("proxy closed: %r" % head)
+        head += chunk
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise OSError("proxy refused: %r" % head)
+    return s
+
+
+def read_all(s):
+    n = 0
+    while True:
+        b = s.recv(262144)
+        if not b:
+            return n
+        n += len(b)
+
+
+def one_request(connect):
+    t = time.perf_counter()
+    s = connect()
+    s.sendall(b"R")
+    read_all(s)
+    s.close()
+    return time.perf_counter() - t
+
+
+def round_trips(connect, n):
+    s = connect()
+    s.sendall(b"P")
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        s.sendall(b"x")
+        s.recv(1)
+        out.append(time.perf_counter() - t)
+    s.close()
+    return out
+
+
+def client(connect_name, conns, mib, barrier, results):
+    connect = direct if connect_name == "direct" else proxied
+    socks = [connect() for _ in range(conns)]
+    barrier.wait()
+    import selectors
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        s.sendall(b"B" + bytes([mib]))
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ)
+    total, open_ = 0, len(socks)
+    while open_:
+        for key, _ in sel.select():
+            b = key.fileobj.recv(262144)
+            if b:
+                total += len(b)
+            else:
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+                open_ -= 1
+    results.put(total)
+
+
+def throughput(connect_name, clients, conns, mib):
+    barrier = multiprocessing.Barrier(clients + 1)
+    results = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=client, args=(connect_name, conns, mib, barrier, results))
+             for _ in range(clients)]
+    for p in procs:
+        p.start()
+    barrier.wait()
+    t = time.perf_counter()
+    total = sum(results.get() for _ in procs)
+    elapsed = time.perf_counter() - t
+    for p in procs:
+        p.join()
+    expected = clients * conns * mib * 1024 * 1024
+    if total != expected:
+        sys.exit("%s: read %d bytes, expected %d" % (connect_name, total, expected))
+    return total / elapsed / 1e6
+
+
+def ms(x):
+    return x * 1000
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("builddir")
+    p.add_argument("-n", type=int, default=2000, help="requests and round trips (default 2000)")
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--conns", type=int, default=10, help="connections per client (default 10)")
+    p.add_argument("--mib", type=int, default=16, help="MiB per connection (default 16)")
+    p.add_argument("--check", action="store_true")
+    a = p.parse_args()
+
+    target = os.path.join(a.builddir, "bench/egress-target")
+    egressd = os.path.join(a.builddir, "src/egress/openmono-egressd")
+    confdir = tempfile.mkdtemp(prefix="egress-bench-")
+    with open(os.path.join(confdir, "openmono.conf"), "w") as f:
+        f.write("[Sessions]\nAllowDomain=%s\n" % NAME)
+    with open(os.path.join(confdir, "egress.conf"), "w") as f:
+        f.write("[Egress]\nAllowNonSession=yes\nMaxConnectionsPerSession=%d\n" % (a.clients * a.conns + 10))
+    shutil.copy("/etc/hosts", confdir + "/hosts.orig")
+    procs = []
+    try:
+        with open("/etc/hosts", "a") as f:
+            f.write("%s %s\n" % (ADDR, NAME))
+        setup_network()
+        procs.append(subprocess.Popen(["ip", "netns", "exec", "egbench", target, ADDR, str(PORT)]))
+        procs.append(subprocess.Popen([egressd, "--socket=" + SOCK, "--config-dir=" + confdir],
+                                      env=dict(os.environ, OPENMONO_LOG_LEVEL="info")))
+        wait_for(lambda: direct().close(), "the target")
+        wait_for(lambda: proxied().close(), "the proxy")
+        res = run(a)
+    finally:
+        for pr in procs:
+            pr.terminate()
+            pr.wait()
+        shutil.copy(confdir + "/hosts.orig", "/etc/hosts")
+        shutil.rmtree(confdir)
+        teardown_network()
+    report(a, res)
+
+
+def run(a):
+    res = {}
+    for name, connect in (("direct", direct), ("proxy", proxied)):
+        for _ in range(50):
+            one_request(connect)
+        lat = sorted(one_request(connect) for _ in range(a.n))
+        rtt = sorted(round_trips(connect, a.n))
+        res[name] = {"request_median_ms": ms(statistics.median(lat)),
+                     "request_p95_ms": ms(lat[int(len(lat) * 0.95)]),
+                     "rtt_median_ms": ms(statistics.median(rtt)),
+                     "rtt_p95_ms": ms(rtt[int(len(rtt) * 0.95)])}
+    for name in ("direct", "proxy"):
+        res[name]["throughput_mbs"] = throughput(name, a.clients, a.conns, a.mib)
+    return res
+
+
+def report(a, res):
+    d, pr = res["direct"], res["proxy"]
+    added = pr["request_median_ms"] - d["request_median_ms"]
+    ratio = pr["throughput_mbs"] / d["throughput_mbs"]
+    print("%-34s %12s %12s %12s" % ("", "direct", "proxy", "added/ratio"))
+    print("%-34s %12.3f %12.3f %+12.3f" % ("request, new connection, median ms", d["request_median_ms"],
+                                           pr["request_median_ms"], added))
+    print("%-34s %12.3f %12.3f %+12.3f" % ("request, new connection, p95 ms", d["request_p95_ms"],
+                                           pr["request_p95_ms"], pr["request_p95_ms"] - d["request_p95_ms"]))
+    print("%-34s %12.3f %12.3f %+12.3f" % ("round trip in a tunnel, median ms", d["rtt_median_ms"],
+                                           pr["rtt_median_ms"], pr["rtt_median_ms"] - d["rtt_median_ms"]))
+    print("%-34s %12.0f %12.0f %11.1f%%" % ("throughput, %d conns from %d, MB/s" % (a.clients * a.conns, a.clients),
+                                            d["throughput_mbs"], pr["throughput_mbs"], ratio * 100))
+    ok = added < 1.0 and ratio >= 0.9
+    print(json.dumps({"direct": d, "proxy": pr, "added_request_median_ms": added,
+                      "throughput_ratio": ratio, "goals_met": ok}))
+    if a.check and not ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

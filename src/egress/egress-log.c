@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Journal entries for the egress proxy's decisions. The fields are fixed, so an operator can
+ * ask "journalctl OPENMONO_SESSION=ID OPENMONO_EGRESS_RESULT=name-not-allowed". */
+
+#include <assert.h>
+#include <inttypes.h>
+#include <systemd/sd-journal.h>
+
+#include "egress-log.h"
+#include "log.h"
+#include "message-ids.h"
+
+void egress_log_decision(const EgressDecision *d, int level) {
+        bool allowed = streq(d->result, "allowed");
+
+        if (level > log_get_max_level())
+                return;
+        (void) sd_journal_send(
+                "MESSAGE=%s %s%s%s%s to %s:%u: %s, %" PRIu64 " bytes out, %" PRIu64 " bytes in.",
+                allowed ? "Relayed" : "Denied",
+                d->session ? "session " : "user ", d->session ?: d->user,
+                d->session ? " of " : "", d->session ? d->user : "",
+                d->name ?: "-", (unsigned) d->port, d->result, d->bytes_out, d->bytes_in,
+                "MESSAGE_ID=%s", allowed ? OPENMONO_MESSAGE_EGRESS_ALLOWED : OPENMONO_MESSAGE_EGRESS_DENIED,
+                "PRIORITY=%i", level,
+                "OPENMONO_EVENT=%s", allowed ? "egress-allowed" : "egress-denied",
+                "OPENMONO_SESSION=%s", d->session ?: "",
+                "OPENMONO_USER=%s", d->user ?: "",
+                "OPENMONO_UID=%u", (unsigned) d->uid,
+                "OPENMONO_EGRESS_NAME=%s", d->name ?: "",
+                "OPENMONO_EGRESS_PORT=%u", (unsigned) d->port,
+                "OPENMONO_EGRESS_RESULT=%s", d->result,
+                "OPENMONO_EGRESS_ADDRESS=%s", d->address ?: "",
+                "OPENMONO_EGRESS_BYTES_OUT=%" PRIu64, d->bytes_out,
+                "OPENMONO_EGRESS_BYTES_IN=%" PRIu64, d->bytes_in,
+                NULL);
+}

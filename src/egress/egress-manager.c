@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The egress proxy's root object: listening, accepting, identifying callers, counting their
+ * connections, and reloading the settings. */
+
+#include <assert.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+
+#include "egress-connection.h"
+#include "egress-manager.h"
+#include "log.h"
+#include "socket-util.h"
+#include "strv.h"
+
+#define LISTENERS_MAX 64
+#define HOST_ADDRESSES_MAX_AGE_USEC (5ULL * 1000000)
+#define IN_SET_FAMILY(f) ((f) == AF_INET || (f) == AF_INET6)
+
+struct SessionCount {
+        SessionCount *next;
+        unsigned n;
+        char key[];
+};
+
+int egress_manager_new(EgressManager **ret) {
+        _cleanup_(egress_manager_freep) EgressManager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        egress_config_init(&m->config);
+        r = sd_event_default(&m->event);
+        if (r >= 0)
+                r = peer_cache_new(&m->peers);
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(m);
+        return 0;
+}
+
+EgressManager *egress_manager_free(EgressManager *m) {
+        if (!m)
+                return NULL;
+        while (m->connections)
+                egress_connection_free(m->connections);
+        for (size_t i = 0; i < m->n_listeners; i++)
+                sd_event_source_disable_unref(m->listeners[i]);
+        free(m->listeners);
+        if (m->bound_path)
+                (void) unlink(m->bound_path);
+        free(m->bound_path);
+        while (m->counts) {
+                SessionCount *n = m->counts->next;
+
+                free(m->counts);
+                m->counts = n;
+        }
+        egress_config_done(&m->config);
+        strv_free(m->config_dirs);
+        peer_cache_free(m->peers);
+        sd_event_unref(m->event);
+        return mfree(m);
+}
+
+int egress_manager_load_config(EgressManager *m) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
+        int r;
+
+        r = egress_config_load(NULL, (const char *const *) m->config_dirs, &m->config, &diag);
+        STRV_FOREACH(w, diag.warnings)
+                log_warning("%s, ignoring.", *w);
+        if (r < 0)
+                return log_error_errno(r, "%s", diag.error ?: "Failed to load the configuration: %m");
+        m->host_addresses_read = 0;
+        r = egress_manager_refresh_host_addresses(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the host's own addresses: %m");
+        log_debug("Loaded the configuration: %zu AllowDomain= patterns, %zu ports.",
+                  strv_length(m->config.policy.allow_domains), m->config.policy.n_ports);
+        return 0;
+}
+
+/* The host's own addresses, which no session may reach through the proxy: services bound to
+ * them (the model servers, databases, anything on 0.0.0.0) are the host's, not the internet's.
+ * Re-read at most every few seconds, as addresses come and go. */
+int egress_manager_refresh_host_addresses(EgressManager *m) {
+        _cleanup_(cidr_list_done) CidrList l = {};
+        struct ifaddrs *ifa = NULL;
+        uint64_t t = now(CLOCK_MONOTONIC);
+        int r = 0;
+
+        if (m->host_addresses_read > 0 && t < m->host_addresses_read + HOST_ADDRESSES_MAX_AGE_USEC)
+                return 0;
+        if (getifaddrs(&ifa) < 0)
+                return -errno;
+        for (struct ifaddrs *i = ifa; i && r >= 0; i = i->ifa_next) {
+                Cidr c = {};
+
+                if (!i->ifa_addr || !IN_SET_FAMILY(i->ifa_addr->sa_family))
+                        continue;
+                c.family = i->ifa_addr->sa_family;
+                if (c.family == AF_INET) {
+                        memcpy(c.address, &((struct sockaddr_in *) i->ifa_addr)->sin_addr, 4);
+                        c.prefixlen = 32;
+                } else {
+                        memcpy(c.address, &((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr, 16);
+                        c.prefixlen = 128;
+                }
+                r = cidr_list_append(&l, &c);
+        }
+        freeifaddrs(ifa);
+        if (r < 0)
+                return r;
+        cidr_list_done(&m->config.policy.host);
+        m->config.policy.host = l;
+        l = (CidrList) {};
+        m->host_addresses_read = t;
+        return 0;
+}
+
+static SessionCount *count_find(EgressManager *m, const char *key) {
+        for (SessionCount *c = m->counts; c; c = c->next)
+                if (streq(c->key, key))
+                        return c;
+        return NULL;
+}
+
+int egress_manager_count_acquire(EgressManager *m, const char *key) {
+        SessionCount *c = count_find(m, key);
+
+        if (c) {
+                if (c->n >= m->config.max_connections_per_session)
+                        return -EUSERS;
+                c->n++;
+                return 0;
+        }
+        c = malloc(sizeof(SessionCount) + strlen(key) + 1);
+        if (!c)
+                return -ENOMEM;
+        c->n = 1;
+        strcpy(c->key, key);
+        c->next = m->counts;
+        m->counts = c;
+        return 0;
+}
+
+void egress_manager_count_release(EgressManager *m, const char *key) {
+        for (SessionCount **p = &m->counts; *p; p = &(*p)->next) {
+                SessionCount *c = *p;
+
+                if (!streq(c->key, key))
+                        continue;
+                if (--c->n == 0) {
+                        *p = c->next;
+                        free(c);
+                }
+                return;
+        }
+}
+
+/* Identifies the caller while it is surely still connected, and hands the socket on. */
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        EgressManager *m = userdata;
+        _cleanup_(peer_identity_freep) PeerIdentity *id = NULL;
+        _cleanup_close_ int cfd = -EBADF;
+        const char *session;
+        char key[32];
+        int r;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;       /* EAGAIN, or a caller that already left */
+        if (m->n_connections >= m->config.max_connections) {
+                log_warning("Refusing a connection: MaxConnections=%u reached.", m->config.max_connections);
+                return 0;
+        }
+        r = peer_identity_from_socket_cached(m->peers, cfd, now(CLOCK_MONOTONIC), &id);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to identify a caller, closing its connection: %m");
+                return 0;
+        }
+        (void) snprintf(key, sizeof(key), "uid:%u", (unsigned) id->uid);
+        session = id->session ?: key;
+        r = egress_connection_new(m, steal_fd(cfd), steal_ptr(id), session);
+        if (r < 0 && r != -EUSERS)
+                log_warning_errno(r, "Failed to serve a connection, ignoring: %m");
+        return 0;
+}
+
+static int manager_add_listener(EgressManager *m, int fd) {
+        sd_event_source **a;
+        int r;
+
+        if (m->n_listeners >= LISTENERS_MAX)
+                return -EMFILE;
+        a = reallocarray(m->listeners, m->n_listeners + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        m->listeners = a;
+        r = sd_event_add_io(m->event, &a[m->n_listeners], fd, EPOLLIN, on_accept, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_io_fd_own(a[m->n_listeners], true);
+        m->n_listeners++;
+        return 0;
+}
+
+int egress_manager_listen(EgressManager *m, const char *path) {
+        int n, fd, r;
+
+        n = sd_listen_fds(/* unset_environment= */ true);
+        if (n < 0)
+                return log_error_errno(n, "Failed to receive sockets from systemd: %m");
+        for (int i = 0; i < n; i++) {
+                fd = SD_LISTEN_FDS_START + i;
+                if (sd_is_socket_unix(fd, SOCK_STREAM, /* listening= */ 1, NULL, 0) <= 0) {
+                        log_warning("Ignoring a passed socket that is not a listening Unix stream socket.");
+                        safe_close(fd);
+                        continue;
+                }
+                (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+                r = manager_add_listener(m, fd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch a passed socket: %m");
+        }
+        if (m->n_listeners > 0)
+                return 0;
+
+        fd = socket_listen_unix(path, 0666);
+        if (fd < 0)
+                return log_error_errno(fd, "Failed to listen on %s: %m", path);
+        m->bound_path = strdup(path);
+        r = m->bound_path ? manager_add_listener(m, fd) : -ENOMEM;
+        if (r < 0) {
+                safe_close(fd);
+                return log_error_errno(r, "Failed to watch %s: %m", path);
+        }
+        return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        EgressManager *m = userdata;
+
+        (void) sd_notify(/* unset_environment= */ false, "RELOADING=1");
+        if (egress_manager_load_config(m) >= 0)
+                log_info("Reloaded the configuration.");
+        (void) sd_notify(/* unset_environment= */ false, "READY=1");
+        return 0;
+}
+
+int egress_manager_run(EgressManager *m) {
+        int r;
+
+        /* A session hanging up must not kill the proxy mid-write. */
+        (void) signal(SIGPIPE, SIG_IGN);
+        r = sd_event_add_signal(m->event, NULL, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT | SD_EVENT_SIGNAL_PROCMASK, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_reload, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signals: %m");
+        (void) sd_notify(/* unset_environment= */ false, "READY=1");
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}

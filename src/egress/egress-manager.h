@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The egress proxy's root object: the event loop, the listening socket, the settings, the
+ * connections and how many of them each session holds. */
+
+#include <systemd/sd-event.h>
+
+#include "egress-config.h"
+#include "peer-identity.h"
+
+typedef struct EgressConnection EgressConnection;
+typedef struct SessionCount SessionCount;
+
+typedef struct EgressManager {
+        sd_event *event;
+        sd_event_source **listeners;    /* one per listening socket; each owns its fd */
+        size_t n_listeners;
+        char *bound_path;               /* the socket we bound ourselves, removed at exit */
+        EgressConfig config;
+        char **config_dirs;             /* NULL: the standard ones */
+        PeerCache *peers;
+        EgressConnection *connections;  /* a doubly linked list */
+        unsigned n_connections;
+        uint64_t host_addresses_read;   /* CLOCK_MONOTONIC of the last getifaddrs() */
+        SessionCount *counts;           /* a list: sessions are few, connections many */
+} EgressManager;
+
+int egress_manager_new(EgressManager **ret);
+EgressManager *egress_manager_free(EgressManager *m);
+DEFINE_PTR_CLEANUP(EgressManager *, egress_manager_free);
+
+/* Loads the settings; on reload the old ones stay if the new ones do not parse. Returns 0 or a
+ * negative errno (and logs). */
+int egress_manager_load_config(EgressManager *m);
+
+/* Takes every listening Unix socket systemd passed (a .socket unit's, or ones created inside a
+ * session's namespace and handed over later), or else listens on path. Returns 0 or a negative
+ * errno. */
+int egress_manager_listen(EgressManager *m, const char *path);
+
+int egress_manager_run(EgressManager *m);
+
+/* Re-reads the host's own addresses into the policy if the copy is older than a few seconds.
+ * Returns 0 or a negative errno (the old copy stays then). */
+int egress_manager_refresh_host_addresses(EgressManager *m);
+
+/* Counts a connection for key (a session ID, or "uid:N" outside sessions). Returns 0, -EUSERS
+ * when key already holds MaxConnectionsPerSession=, or -ENOMEM. */
+int egress_manager_count_acquire(EgressManager *m, const char *key);
+void egress_manager_count_release(EgressManager *m, const char *key);

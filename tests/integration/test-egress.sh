@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The egress proxy as clients use it: openmono-egressd.socket on /run/openmono/egress.sock,
+# test hosts with names (an /etc/hosts entry each) in a network namespace of their own behind a
+# veth pair, HTTPS with a test CA made here, and real clients (curl, git over dumb HTTPS, npm,
+# pip) sending their requests through it. Allowed names work; other names, address literals in
+# every spelling, and allowed names that resolve to loopback, the host itself, link-local or
+# private ranges get the 403 that names the policy; every decision is in the journal.
+#
+# Sessions cannot reach the proxy yet (their own network namespaces and loopback relays are
+# separate work), so the clients run on the bed's host side and reach the proxy through
+# systemd-socket-proxyd on 127.0.0.1:3128, which runs in a unit named and placed like a session
+# of alice's: the proxy identifies "the session" from that relay's cgroup, as it will from the
+# relay inside real sessions. Sourced by run.sh inside a booted test bed.
+
+EG_SOCK=/run/openmono/egress.sock
+EG_UNIT=openmono-egressd.service
+EG=/srv/egress-test
+WWW=$EG/www
+PROXY=http://127.0.0.1:3128
+SESSION=egtest$$
+MSG_ALLOWED=4823c4f08a2d462095e834b2f2dff2c9
+MSG_DENIED=8b2389dd4f764a8290e77bb4e71a8859
+HOSTS_PY=$TOP/tests/integration/egress-hosts.py
+ALICE_UID=$(testbed_run id -u alice)
+
+eg_network() {
+        testbed_run sh -ec '
+                ip netns add eghosts
+                ip link add eg0 type veth peer name eg1
+                ip link set eg1 netns eghosts
+                ip addr add 192.0.2.1/24 dev eg0
+                ip link set eg0 up
+                ip netns exec eghosts ip addr add 192.0.2.2/24 dev eg1
+                ip netns exec eghosts ip link set eg1 up
+                ip netns exec eghosts ip link set lo up
+                cp /etc/hosts /etc/hosts.egress-test
+                cat >>/etc/hosts <<HOSTS
+192.0.2.2 www.allowed.test git.allowed.test npm.allowed.test pypi.allowed.test denied.test
+127.0.0.1 rebind.allowed.test
+192.0.2.1 self.allowed.test
+169.254.169.254 meta.allowed.test
+10.9.9.9 private.allowed.test
+HOSTS'
+}
+
+eg_certificates() {
+        testbed_run sh -ec "
+                mkdir -p $EG && cd $EG
+                openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=OpenMono egress test CA' \
+                        -keyout ca.key -out ca.pem 2>/dev/null
+                openssl req -newkey rsa:2048 -nodes -subj '/CN=allowed.test' \
+                        -keyout host.key -out host.csr 2>/dev/null
+                printf 'subjectAltName=DNS:*.allowed.test,DNS:denied.test\n' >san.ext
+                openssl x509 -req -in host.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+                        -extfile san.ext -out host.pem 2>/dev/null"
+}
+
+# A dumb-HTTP git repository, an npm registry document with its tarball, a pip simple index
+# with a wheel: what the real clients ask for.
+eg_content() {
+        testbed_run sh -ec "
+                mkdir -p $WWW/tarballs $WWW/simple/tinypkg $WWW/wheels $EG/src
+                echo 'hello through the egress proxy' >$WWW/hello.txt
+                cd $EG/src && git init -q && echo 'egress test repo' >README
+                git -c user.name=t -c user.email=t@t add README && git -c user.name=t -c user.email=t@t commit -qm init
+                git clone -q --bare $EG/src $WWW/repo.git && cd $WWW/repo.git && git update-server-info
+                mkdir -p $EG/npm/package && cd $EG/npm
+                printf '{\"name\":\"tinypkg\",\"version\":\"1.0.0\",\"main\":\"index.js\"}\n' >package/package.json
+                echo 'module.exports = 42;' >package/index.js
+                tar czf $WWW/tarballs/tinypkg-1.0.0.tgz package
+                sha1=\$(sha1sum $WWW/tarballs/tinypkg-1.0.0.tgz | cut -d' ' -f1)
+                printf '{\"name\":\"tinypkg\",\"dist-tags\":{\"latest\":\"1.0.0\"},\"versions\":{\"1.0.0\":{\"name\":\"tinypkg\",\"version\":\"1.0.0\",\"dist\":{\"tarball\":\"https://npm.allowed.test/tarballs/tinypkg-1.0.0.tgz\",\"shasum\":\"%s\"}}}}\n' \$sha1 >$WWW/tinypkg
+                /usr/bin/python3 - <<'PY'
+import base64, hashlib, zipfile
+d = 'tinypkg-1.0.dist-info'
+files = {'tinypkg/__init__.py': 'VALUE = 42\n',
+         d + '/METADATA': 'Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0\n',
+         d + '/WHEEL': 'Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n'}
+record = ''.join('%s,sha256=%s,%d\n' % (n, base64.urlsafe_b64encode(hashlib.sha256(c.encode()).digest()).rstrip(b'=').decode(), len(c)) for n, c in files.items())
+files[d + '/RECORD'] = record + d + '/RECORD,,\n'
+w = '$WWW/wheels/tinypkg-1.0-py3-none-any.whl'
+with zipfile.ZipFile(w, 'w') as z:
+    for n, c in files.items():
+        z.writestr(n, c)
+h = hashlib.sha256(open(w, 'rb').read()).hexdigest()
+open('$WWW/simple/tinypkg/index.html', 'w').write(
+    '<html><body><a href=\"/wheels/tinypkg-1.0-py3-none-any.whl#sha256=%s\">tinypkg-1.0-py3-none-any.whl</a></body></html>\n' % h)
+PY"
+}
+
+eg_setup() {
+        eg_network
+        eg_certificates
+        eg_content
+        testbed_run sh -ec "
+                systemd-run --unit=test-egress-hosts --collect -p Type=exec \
+                        -p NetworkNamespacePath=/run/netns/eghosts \
+                        /usr/bin/python3 $HOSTS_PY --address 192.0.2.2 --dir $WWW \
+                        --cert $EG/host.pem --key $EG/host.key >/dev/null
+                # What rebinding and SSRF would reach: a service of the host on all its addresses.
+                mkdir -p $EG/secret && echo 'host-secret' >$EG/secret/index.html
+                systemd-run --unit=test-egress-secret --collect -p Type=exec \
+                        /usr/bin/python3 -m http.server --bind 0.0.0.0 --directory $EG/secret 80 >/dev/null
+                install -d -m 0755 /etc/openmono/openmono.conf.d
+                printf '[Sessions]\nAllowDomain=*.allowed.test\n' >/etc/openmono/openmono.conf.d/50-egress-test.conf
+                printf '[Egress]\nMaxConnectionsPerSession=64\n' >/etc/openmono/egress.conf
+                chmod 0644 /etc/openmono/openmono.conf.d/50-egress-test.conf /etc/openmono/egress.conf
+                systemctl enable --now openmono-egressd.socket
+                systemd-run --unit=openmono-session-$SESSION --slice=openmono-u$ALICE_UID.slice \
+                        -p User=alice --socket-property=ListenStream=127.0.0.1:3128 \
+                        /lib/systemd/systemd-socket-proxyd $EG_SOCK >/dev/null"
+        wait_until 10 curl -sf http://192.0.2.2/hello.txt
+        wait_until 10 curl -sf http://127.0.0.1/
+}
+
+eg_cleanup() {
+        testbed_run sh -c "
+                systemctl stop openmono-session-$SESSION.socket openmono-session-$SESSION.service \
+                        test-egress-hosts.service test-egress-secret.service $EG_UNIT 2>/dev/null
+                systemctl disable --now openmono-egressd.socket 2>/dev/null
+                rm -f /etc/openmono/openmono.conf.d/50-egress-test.conf /etc/openmono/egress.conf
+                [ -f /etc/hosts.egress-test ] && mv /etc/hosts.egress-test /etc/hosts
+                ip link del eg0 2>/dev/null; ip netns del eghosts 2>/dev/null
+                rm -rf $EG /tmp/egress-*" || true
+}
+
+curl_p() {      # ARGS... : curl through the proxy, trusting the test CA
+        testbed_run curl -sS --max-time 20 --proxy "$PROXY" --cacert "$EG/ca.pem" "$@"
+}
+
+# The proxy's journal entries as "NAME RESULT SESSION BYTES_IN" lines.
+decisions() {
+        testbed_run sh -c "journalctl --no-pager -o json _SYSTEMD_UNIT=$EG_UNIT OPENMONO_EVENT=egress-allowed + \
+                _SYSTEMD_UNIT=$EG_UNIT OPENMONO_EVENT=egress-denied | /usr/bin/python3 -c '
+import json, sys
+for l in sys.stdin:
+    e = json.loads(l)
+    print(e.get(\"OPENMONO_EGRESS_NAME\"), e.get(\"OPENMONO_EGRESS_PORT\"), e.get(\"OPENMONO_EGRESS_RESULT\"),
+          e.get(\"OPENMONO_SESSION\"), e.get(\"OPENMONO_USER\"), e.get(\"OPENMONO_EGRESS_BYTES_IN\"), e.get(\"MESSAGE_ID\"))'"
+}
+
+[ "${EGRESS_TEST_KEEP:-0}" = 1 ] || trap eg_cleanup EXIT
+eg_cleanup
+eg_setup
+
+echo "# curl, allowed names"
+check_output "HTTPS through CONNECT to an allowed name" "^hello through the egress proxy$" \
+        curl_p https://www.allowed.test/hello.txt
+check_output "plain HTTP forwarding to an allowed name" "^hello through the egress proxy$" \
+        curl_p http://www.allowed.test/hello.txt
+check_output "the name's spelling does not matter (case, trailing dot)" "^hello through the egress proxy$" \
+        curl_p http://WWW.Allowed.TEST./hello.txt
+
+echo "# curl, names that are not allowed"
+check_output "a name outside AllowDomain= gets the 403 naming the policy and the name" \
+        "^Blocked by the OpenMono egress policy AllowDomain=: denied.test port 80 is not allowed \(name-not-allowed\)" \
+        curl_p http://denied.test/hello.txt
+check_output "... over CONNECT too" "CONNECT tunnel failed, response 403" \
+        sh -c "curl -sS --max-time 20 --proxy $PROXY --cacert $EG/ca.pem https://denied.test/hello.txt 2>&1; true"
+check_output "a port outside Ports= is refused" "port-not-allowed" \
+        curl_p http://www.allowed.test:8080/hello.txt
+for literal in 192.0.2.2 2130706433 0177.0.0.1 0x7f.1 '[::ffff:127.0.0.1]' '[::1]'; do
+        check_output "the address literal $literal is refused" "\(address-literal\)" \
+                curl_p -g "http://$literal/"
+done
+
+echo "# rebinding and SSRF: allowed names that resolve where they must not"
+check_output "a positive control: the host's service answers on loopback" "^host-secret$" \
+        curl -sS --max-time 5 http://127.0.0.1/
+check_output "an allowed name resolving to 127.0.0.1 is refused" "\(forbidden-address\)" \
+        curl_p http://rebind.allowed.test/
+check_output "... over CONNECT too" "CONNECT tunnel failed, response 403" \
+        sh -c "curl -sS --max-time 20 --proxy $PROXY -k https://rebind.allowed.test/ 2>&1; true"
+check_output "an allowed name resolving to the host's own address is refused" "\(reserved-address\)" \
+        curl_p http://self.allowed.test/
+check_output "an allowed name resolving to the metadata address is refused" "\(forbidden-address\)" \
+        curl_p http://meta.allowed.test/
+check_output "an allowed name resolving to a private range is refused" "\(private-address\)" \
+        curl_p http://private.allowed.test/
+check_output "an allowed name that does not resolve gets 502" "could not be resolved" \
+        curl_p http://nowhere.allowed.test/
+
+echo "# real clients"
+check_output "git clone over HTTPS (dumb protocol) from an allowed name" "egress test repo" \
+        sh -c "rm -rf /tmp/egress-git && git -c http.proxy=$PROXY -c http.sslCAInfo=$EG/ca.pem \
+                clone -q https://git.allowed.test/repo.git /tmp/egress-git && cat /tmp/egress-git/README"
+check_output "... and from a name not allowed it fails with the 403" "403" \
+        sh -c "git -c http.proxy=$PROXY -c http.sslCAInfo=$EG/ca.pem \
+                clone -q https://denied.test/repo.git /tmp/egress-git-denied 2>&1; true"
+NPM="npm --no-audit --no-fund --no-update-notifier --cache /tmp/egress-npm-cache --cafile $EG/ca.pem \
+        --proxy $PROXY --https-proxy $PROXY --fetch-retries 0"
+check_output "npm install from a registry on an allowed name" '"name":"tinypkg"' \
+        sh -c "rm -rf /tmp/egress-npm && mkdir -p /tmp/egress-npm && cd /tmp/egress-npm && echo '{}' >package.json &&
+                $NPM --registry https://npm.allowed.test/ install tinypkg >/dev/null 2>&1 &&
+                tr -d ' \n' <node_modules/tinypkg/package.json"
+check_output "... and from a name not allowed it fails with the 403" "403" \
+        sh -c "mkdir -p /tmp/egress-npm2 && cd /tmp/egress-npm2 && echo '{}' >package.json &&
+                $NPM --registry https://denied.test/ install tinypkg 2>&1; true"
+PIP="/usr/bin/python3 -m pip download --no-deps --no-cache-dir --disable-pip-version-check --retries 0 \
+        --timeout 10 --cert $EG/ca.pem --proxy $PROXY"
+check_output "pip download from a simple index on an allowed name" "tinypkg-1.0-py3-none-any.whl" \
+        sh -c "rm -rf /tmp/egress-pip && $PIP --index-url https://pypi.allowed.test/simple/ -d /tmp/egress-pip tinypkg >/dev/null 2>&1 &&
+                ls /tmp/egress-pip"
+check_output "... and from a name not allowed it fails with the 403" "403" \
+        sh -c "$PIP -vvv --index-url https://denied.test/simple/ -d /tmp/egress-pip2 tinypkg 2>&1; true"
+
+echo "# who may ask, and the journal"
+check_output "a local user outside any session is refused" "OpenMono sessions only" \
+        testbed_run_as bob /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_UNIX); s.connect('$EG_SOCK')
+s.sendall(b'GET http://www.allowed.test/hello.txt HTTP/1.1\r\n\r\n')
+print(s.recv(4096).decode())"
+check_output "relayed connections are journaled with session, user, name and bytes" \
+        "^www.allowed.test 443 allowed $SESSION alice [1-9][0-9]* $MSG_ALLOWED$" decisions
+check_output "refusals are journaled with their reason" \
+        "^rebind.allowed.test 80 forbidden-address $SESSION alice [0-9]+ $MSG_DENIED$" decisions
+check_output "... and so are refused literals" "^127.0.0.1 80 address-literal $SESSION" decisions
+note "proxy-only sessions without DNS and HTTP(S)_PROXY inside sessions need the per-session network namespace and loopback relay; not tested here"
