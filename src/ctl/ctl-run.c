@@ -21,6 +21,7 @@
 #include "openmono-errors.h"
 #include "parse-util.h"
 #include "pty-forward.h"
+#include "session-policy.h"
 #include "strv.h"
 
 typedef struct RunArgs {
@@ -401,7 +402,8 @@ static int on_start_reply(Varlink *link, json_object *params, const char *error_
                  * and since journald credits the session's output to the session's unit, this
                  * unit's journal says where to look. */
                 if (getenv("NOTIFY_SOCKET")) {
-                        log_info("Started session %s; its output: journalctl -u openmono-session-%s.service", id, id);
+                        log_info("Started session %s; its output: journalctl --namespace=" SESSION_LOG_NAMESPACE
+                                 " -u openmono-session-%s.service", id, id);
                         (void) sd_notifyf(/* unset_environment= */ false, "READY=1\nSTATUS=Session %s started.", id);
                 }
         }

@@ -66,7 +66,7 @@ check_output "... its journal names the session" "Started session [0-9a-f]{16}" 
         sh -c "sleep 1; journalctl --no-pager -u openmono@life.service"
 check_output "... whose unit's journal has the output, as the unit's comment now says" "stub-agent-output: life-task" \
         sh -c "id=\$(journalctl --no-pager -o cat -u openmono@life.service | sed -n 's/^Started session \\([0-9a-f]*\\);.*/\\1/p' | tail -1)
-               journalctl --no-pager -u openmono-session-\$id.service"
+               journalctl --no-pager --namespace=openmono -u openmono-session-\$id.service"
 testbed_run sh -ec "
         rm -f /usr/bin/openmono-agent /etc/openmono/projects/life.project
         if [ -e /usr/bin/openmono-agent.real ]; then mv /usr/bin/openmono-agent.real /usr/bin/openmono-agent; fi"

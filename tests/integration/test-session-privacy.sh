@@ -80,7 +80,7 @@ else
         check "the workspace's directory name is nowhere in it but BindPaths=" not_in_view $NAME_FILE 'BindPaths'
 fi
 check_output "the unit's command line names the task's credential, not the task" \
-        "^ExecStart=.*argv\[\]=[^ ]*openmono-agent --task-credential openmono-task ;" \
+        "^ExecStart=.*argv\[\]=.*openmono-agent --task-credential openmono-task ;" \
         grep '^ExecStart=' $VIEW
 
 echo "# The canary did reach the session (the scan would have seen it)"
