@@ -57,16 +57,24 @@ echo "# openmono@NAME"
 check_fails "systemctl start openmono@nosuch fails" systemctl start openmono@nosuch.service
 testbed_run sh -ec "
         if [ -e /usr/bin/openmono-agent ]; then mv /usr/bin/openmono-agent /usr/bin/openmono-agent.real; fi
-        printf '#!/bin/sh\necho \"stub-agent-output: \$2\"\n' >/usr/bin/openmono-agent
+        printf '#!/bin/sh\necho \"stub-agent-output: \$(cat \"\$CREDENTIALS_DIRECTORY/\$2\")\"\n' >/usr/bin/openmono-agent
         chmod 755 /usr/bin/openmono-agent
         mkdir -p /etc/openmono/projects
         printf '[Project]\nOwner=alice\nWorkspace=$WS\n[Agent]\nTask=life-task\n' >/etc/openmono/projects/life.project"
 check "systemctl start openmono@life (a project that exists) succeeds" systemctl start openmono@life.service
 check_output "... its journal names the session" "Started session [0-9a-f]{16}" \
         sh -c "sleep 1; journalctl --no-pager -u openmono@life.service"
-check_output "... whose unit's journal has the output, as the unit's comment now says" "stub-agent-output: life-task" \
-        sh -c "id=\$(journalctl --no-pager -o cat -u openmono@life.service | sed -n 's/^Started session \\([0-9a-f]*\\);.*/\\1/p' | tail -1)
+life_output() {
+        testbed_run sh -c "id=\$(journalctl --no-pager -o cat -u openmono@life.service | sed -n 's/^Started session \\([0-9a-f]*\\);.*/\\1/p' | tail -1)
                journalctl --no-pager --namespace=openmono -u openmono-session-\$id.service"
+}
+# The session may still be writing, and journald flushing, when its start is reported.
+life_output_has_task() {
+        life_output | grep -q "stub-agent-output: life-task"
+}
+wait_until 15 life_output_has_task || true
+check_output "... whose unit's journal has the output, as the unit's comment now says" "stub-agent-output: life-task" \
+        life_output
 testbed_run sh -ec "
         rm -f /usr/bin/openmono-agent /etc/openmono/projects/life.project
         if [ -e /usr/bin/openmono-agent.real ]; then mv /usr/bin/openmono-agent.real /usr/bin/openmono-agent; fi"
