@@ -126,6 +126,7 @@ static char **policy_args(NetworkPolicy network) {
         p->owner_name = strdup("alice");
         p->owner_uid = p->owner_gid = 1000;
         p->workspace = strdup("/home/alice/src/app");
+        p->workspace_mount = strdup("/run/openmono/mounts/s1/workspace");
         p->network = network;
         assert_int_equal(strv_extend(&p->argv, "/bin/true"), 0);
         assert_int_equal(strv_extend(&p->unreachable_cidrs, "10.77.0.3/32"), 0);
@@ -169,6 +170,7 @@ static void test_none_has_no_netns(void **state) {
         p->owner_name = strdup("alice");
         p->owner_uid = p->owner_gid = 1000;
         p->workspace = strdup("/home/alice/src/app");
+        p->workspace_mount = strdup("/run/openmono/mounts/s1/workspace");
         p->network = NETWORK_POLICY_NONE;
         assert_int_equal(strv_extend(&p->argv, "/bin/true"), 0);
         assert_int_equal(session_policy_to_unit_properties(p, &u), 0);
