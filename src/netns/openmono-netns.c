@@ -187,16 +187,18 @@ static int netns_add(const char *id) {
         uint32_t index;
         int n, r;
 
+        if (asprintf(&name, SESSION_NETNS_NAME_PREFIX "%s", id) < 0)
+                return -ENOMEM;
         /* A namespace of this id is a leftover of an earlier start that failed half-way. */
-        (void) netns_remove(id);
+        if (netns_exists(name))
+                (void) netns_remove(id);
         n = list_links(&used, NULL);
         if (n < 0)
                 return n;
         r = session_netns_pool_pick(used, (size_t) n, &index);
         if (r < 0)
                 return r;
-        if (session_netns_host_batch(id, index, &host) < 0 || session_netns_peer_batch(index, &peer) < 0 ||
-            asprintf(&name, SESSION_NETNS_NAME_PREFIX "%s", id) < 0)
+        if (session_netns_host_batch(id, index, &host) < 0 || session_netns_peer_batch(index, &peer) < 0)
                 return -ENOMEM;
         r = nft_apply(session_netns_ruleset());
         if (r >= 0)
