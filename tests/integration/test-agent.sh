@@ -51,7 +51,7 @@ start_fake_llm() {
                 systemd-run --unit=test-fake-llm --collect -p Type=exec -p NetworkNamespacePath=/run/netns/omt-hosts /usr/bin/python3 \
                         $TOP/tests/fake-llm/fake-llm.py --script $LLM_DIR/script.json --host $LLM_ADDR \
                         --port $LLM_PORT --record $LLM_DIR/requests.jsonl >/dev/null
-                for i in \$(seq 50); do
+                for i in \$(seq 150); do
                         /usr/bin/python3 -c 'import socket; socket.create_connection((\"$LLM_ADDR\", $LLM_PORT), 1)' \
                                 2>/dev/null && exit 0
                         sleep 0.1
