@@ -617,7 +617,8 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
                 /* The cgroup filters see loopback traffic too: in a namespace of its own the
                  * session must reach its own 127.0.0.1, where the model URL and its test servers
                  * listen. Never on the host's, which is every local daemon's. */
-                if (r >= 0 && session_policy_has_own_network(p))
+                if (r >= 0 && (p->network != NETWORK_POLICY_INTERNET || p->unreachable_cidrs) &&
+                    session_policy_has_own_network(p))
                         r = add_cidrs(u, "IPAddressAllow", (char **) loopback_cidrs);
         }
         /* No AF_NETLINK, AF_PACKET or others: the IP filters above see AF_INET/AF_INET6 only.
