@@ -83,6 +83,8 @@ blocked "cannot write /var/tmp of the host" "touch /var/lib/evil"
 
 echo "# Other sessions and processes"
 BOB_ID=$(testbed_run runuser -u bob -- openmonoctl run --detach -w /home/bob/app -- /bin/sleep 300)
+# --detach returns once the start job is queued; its network comes first, so wait for the PID.
+wait_until 10 sh -c "[ \"\$(systemctl show -P MainPID openmono-session-$BOB_ID.service)\" -gt 0 ]"
 BOB_PID=$(testbed_run systemctl show -P MainPID "openmono-session-$BOB_ID.service")
 note "bob's session $BOB_ID runs as PID $BOB_PID"
 check "bob's session is running" sh -c \
