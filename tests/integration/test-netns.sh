@@ -99,7 +99,9 @@ check_output "... and keeps PrivateNetwork=yes, without a routed namespace" "^Pr
 echo "# Nothing stays behind"
 check "when the sessions have ended, no namespace, link or nft table is left" wait_until 10 no_leftovers
 ID=$(testbed_run runuser -u alice -- openmonoctl run --detach --network intranet -w $WS -- /bin/sleep 300)
-check_output "a running session has its namespace, link and table" "openmono-$ID" leftovers
+has_network() { leftovers | grep -q "openmono-$1"; }
+# --detach returns once the start job is queued; the session's network comes first.
+check "a running session has its namespace, link and table" wait_until 10 has_network "$ID"
 check "the controller runs while the session does" systemctl is-active --quiet openmonod.service
 check "the controller is killed with SIGKILL" systemctl kill --kill-who=main -s SIGKILL openmonod.service
 check_fails "... and is gone" systemctl is-active --quiet openmonod.service
