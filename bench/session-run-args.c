@@ -33,7 +33,9 @@ int main(int argc, char *argv[]) {
         p->network = network_policy_from_string(argv[4]);
         /* NO_MODEL_URL=1: the reference without the model relay, to measure what it costs. */
         p->model_url = !getenv("NO_MODEL_URL");
-        if (!(p->session_id = strdup("bench")) || !(p->project = strdup("bench")) ||
+        /* Each session has a network of its own, named after its id: sessions started one after
+         * the other must not wait for the network of the one before to go. */
+        if (!(p->session_id = strdup(getenv("BENCH_SESSION_ID") ?: "bench")) || !(p->project = strdup("bench")) ||
             !(p->owner_name = strdup(pw->pw_name)) || !(p->workspace = strdup(argv[2])) ||
             /* The raw unit binds the directory itself: pinning it is part of what openmonoctl's
              * time measures. */

@@ -58,6 +58,15 @@ time_interleaved() {    # COMMAND...
         rm -rf "$dir"
 }
 
+# Runs the next raw unit of a kind (props, plain_props) that bench_round_trip wrote to $argdir.
+raw_run() {
+        local -a p
+        local n=raw_n_$1
+        mapfile -t p <"$argdir/$1.${!n}"
+        printf -v "$n" %d $((${!n} + 1))
+        systemd-run --wait --quiet --pipe "${p[@]}"
+}
+
 # One policy: openmonoctl run against raw systemd-run with the same properties, and for a policy
 # that gets the model URL also the raw unit without it (NO_MODEL_URL=1), the reference for the
 # cost of the relay (goal: openmonoctl at most 1.15 times that). openmonoctl runs as the user
@@ -74,12 +83,22 @@ bench_round_trip() {    # POLICY
         mapfile -t props < <("$ARGS_TOOL" $user $ws "$storage" "$policy" /bin/true)
         mapfile -t plain_props < <(NO_MODEL_URL=1 "$ARGS_TOOL" $user $ws "$storage" "$policy" /bin/true)
 
+        # Sessions with a network get one named after their id: each raw run has an id of its own,
+        # as each openmonoctl session has, so that it does not wait for the last one's to go.
+        argdir=$(mktemp -d)
+        for ((i = 0; i < RUNS; i++)); do
+                BENCH_SESSION_ID=b$policy$i "$ARGS_TOOL" $user $ws "$storage" "$policy" /bin/true >"$argdir/props.$i"
+                BENCH_SESSION_ID=p$policy$i NO_MODEL_URL=1 "$ARGS_TOOL" $user $ws "$storage" "$policy" /bin/true \
+                        >"$argdir/plain_props.$i"
+        done
+        raw_n_props=0 raw_n_plain_props=0
+
         names=("systemd-run --wait, same properties")
-        cmds=('systemd-run --wait --quiet --pipe "${plain_props[@]}"')
+        cmds=('raw_run plain_props')
         if [ "${props[*]}" != "${plain_props[*]}" ]; then
                 names[0]="systemd-run --wait, same sandbox, no model URL"
                 names+=("systemd-run --wait, same properties")
-                cmds+=('systemd-run --wait --quiet --pipe "${props[@]}"')
+                cmds+=('raw_run props')
         fi
         names+=("openmonoctl run --network $policy -- /bin/true")
         cmds+=("setpriv --reuid=$uid --regid=$gid --init-groups env HOME=/home/$user openmonoctl run --pipe --network $policy -w $ws -- /bin/true")

@@ -11,6 +11,8 @@ PACKAGES=(
         libmicrohttpd-dev
         # test bed: a real systemd, system bus and polkit in a container
         systemd systemd-container dbus polkitd iproute2 python3 util-linux
+        # runtime: per-session networks (masquerade and the input drop of session links)
+        nftables
 )
 
 # Real agents that the integration tests run inside sessions against the model URL, pinned so a

@@ -5,6 +5,8 @@
 
 #include "log.h"
 #include "manager-config.h"
+#include "upstream-addresses.h"
+#include "strv.h"
 
 void manager_config_init(ManagerConfig *c) {
         *c = (ManagerConfig) {
@@ -24,6 +26,8 @@ void manager_config_init(ManagerConfig *c) {
 void manager_config_done(ManagerConfig *c) {
         session_settings_done(&c->sessions);
         session_settings_done(&c->ceiling);
+        c->upstream_cidrs = strv_free(c->upstream_cidrs);
+        c->upstream_unresolved = strv_free(c->upstream_unresolved);
 }
 
 static int config_parse_log_level(const char *filename, unsigned line, const char *section,
@@ -81,6 +85,11 @@ int manager_config_load(const char *root, ManagerConfig *ret, ConfigDiagnostics 
         /* "infinity" would overflow the timer arithmetic; it means what 0 means. */
         if (c.idle_timeout_usec == UINT64_MAX)
                 c.idle_timeout_usec = 0;
+        r = upstream_addresses_load(root, &c.upstream_cidrs, &c.upstream_unresolved);
+        if (r < 0) {
+                manager_config_done(&c);
+                return r;
+        }
         manager_config_done(ret);
         *ret = c;
         return 0;

@@ -32,6 +32,9 @@ typedef struct ManagerConfig {
                                          * for (unset: the default is the ceiling); allow is AllowCeiling= */
         UserSliceLimits user_slice;     /* [UserSlice] */
         bool cron;                      /* [Features] Cron=, scheduled jobs through the API */
+        char **upstream_cidrs;          /* gateway.conf's upstream servers, resolved: no session
+                                         * reaches them but through the gateway */
+        char **upstream_unresolved;     /* their hosts that did not resolve, for a warning */
 } ManagerConfig;
 
 /* Sets c to the compiled-in defaults. */

@@ -113,6 +113,9 @@ int manager_load_config(Manager *m) {
                 return r;
         }
         m->config_error = mfree(m->config_error);
+        STRV_FOREACH(h, m->config.upstream_unresolved)
+                log_warning("Upstream host '%s' of gateway.conf does not resolve; sessions are not kept "
+                            "from its addresses.", *h);
         apply_log_level(m);
         return 0;
 }

@@ -529,6 +529,11 @@ static int apply_settings(Manager *m, Varlink *l, const Project *proj, const Sta
         r = subtract_forbidden(p);
         if (r < 0)
                 return r;
+        if (m->config.upstream_cidrs) {
+                p->unreachable_cidrs = strv_copy(m->config.upstream_cidrs);
+                if (!p->unreachable_cidrs)
+                        return -ENOMEM;
+        }
         /* The user's totals go on the slice when the session starts (session_start()). */
         return 1;
 }

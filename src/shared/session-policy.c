@@ -7,9 +7,12 @@
 #include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "cidr.h"
+#include "session-netns.h"
 #include "session-policy.h"
 #include "strv.h"
 #include "unit-props.h"
@@ -99,6 +102,7 @@ SessionPolicy *session_policy_free(SessionPolicy *p) {
         free(p->transcripts);
         free(p->inference_socket);
         strv_free(p->allowed_cidrs);
+        strv_free(p->unreachable_cidrs);
         strv_free(p->argv);
         strv_free(p->environment);
         for (size_t i = 0; i < p->n_credentials; i++) {
@@ -557,20 +561,33 @@ static int add_cidrs(UnitProperties *u, const char *name, char *const *cidrs) {
         return 0;
 }
 
-/* fc00::/7 holds a cloud metadata address (AWS's fd00:ec2::254). A deny entry would not keep it
- * out, since IPAddressAllow= beats IPAddressDeny=: the forbidden ranges are cut out of the list. */
-static int add_intranet(UnitProperties *u) {
+/* Adds cidrs minus the never-reachable ranges as IPAddressAllow=: IPAddressAllow= beats
+ * IPAddressDeny=, so a range that must stay out is cut out of the list instead of denied. Those
+ * are the forbidden ranges (unless forbidden is false: an administrator's "internet") and the
+ * gateway's upstream servers, which a session reaches only through the gateway. fc00::/7, for
+ * one, holds a cloud metadata address (AWS's fd00:ec2::254). */
+static int add_allowed(UnitProperties *u, char *const *cidrs, const SessionPolicy *p, bool forbidden) {
+        _cleanup_free_ Cidr *list = NULL, *minus = NULL;
         _cleanup_strv_free_ char **left = NULL;
-        _cleanup_free_ Cidr *list = NULL;
-        const Cidr *forbidden;
+        const Cidr *f;
         size_t n_forbidden;
-        int n, r;
+        int n, m, r;
 
-        n = cidr_list_parse((char *const *) intranet_cidrs, &list, NULL);
-        if (n < 0)
-                return n;
-        forbidden = cidr_forbidden_ranges(&n_forbidden);
-        r = cidr_list_subtract_format(list, (size_t) n, forbidden, n_forbidden, &left);
+        n = cidr_list_parse(cidrs, &list, NULL);
+        m = n < 0 ? 0 : cidr_list_parse(p->unreachable_cidrs, &minus, NULL);
+        if (n < 0 || m < 0)
+                return n < 0 ? n : m;
+        f = cidr_forbidden_ranges(&n_forbidden);
+        if (forbidden) {
+                Cidr *all = reallocarray(minus, (size_t) m + n_forbidden, sizeof(Cidr));
+
+                if (!all)
+                        return -ENOMEM;
+                minus = all;
+                memcpy(minus + m, f, n_forbidden * sizeof(Cidr));
+                m += (int) n_forbidden;
+        }
+        r = cidr_list_subtract_format(list, (size_t) n, minus, (size_t) m, &left);
         return r < 0 ? r : add_cidrs(u, "IPAddressAllow", left);
 }
 
@@ -583,17 +600,25 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
 
         if (p->network == NETWORK_POLICY_NONE)
                 r = unit_properties_add_boolean(u, "PrivateNetwork", true);
-        else if (p->network == NETWORK_POLICY_INTRANET || p->network == NETWORK_POLICY_ALLOWLIST) {
+        else {
+                /* Every other policy runs in the session's own namespace, routed to the host but
+                 * cut off from the host itself (session-netns.h); the filters below still decide
+                 * where its packets may go. */
+                r = session_netns_add_properties(u, p->session_id);
                 /* Allow entries win over deny entries, so "deny any" plus a list is a list. */
-                r = add_cidrs(u, "IPAddressDeny", any);
+                if (r >= 0 && (p->network != NETWORK_POLICY_INTERNET || p->unreachable_cidrs))
+                        r = add_cidrs(u, "IPAddressDeny", any);
+                if (r >= 0 && p->network == NETWORK_POLICY_INTERNET && p->unreachable_cidrs)
+                        r = add_allowed(u, any, p, /* forbidden= */ false);
                 if (r >= 0 && p->network == NETWORK_POLICY_INTRANET)
-                        r = add_intranet(u);
-                if (r >= 0)
-                        r = add_cidrs(u, "IPAddressAllow", p->allowed_cidrs);
+                        r = add_allowed(u, (char *const *) intranet_cidrs, p, /* forbidden= */ true);
+                if (r >= 0 && p->network != NETWORK_POLICY_INTERNET)
+                        r = add_allowed(u, p->allowed_cidrs, p, /* forbidden= */ true);
                 /* The cgroup filters see loopback traffic too: in a namespace of its own the
                  * session must reach its own 127.0.0.1, where the model URL and its test servers
                  * listen. Never on the host's, which is every local daemon's. */
-                if (r >= 0 && session_policy_has_own_network(p))
+                if (r >= 0 && (p->network != NETWORK_POLICY_INTERNET || p->unreachable_cidrs) &&
+                    session_policy_has_own_network(p))
                         r = add_cidrs(u, "IPAddressAllow", (char **) loopback_cidrs);
         }
         /* No AF_NETLINK, AF_PACKET or others: the IP filters above see AF_INET/AF_INET6 only.
@@ -761,9 +786,10 @@ static int escape_dollars(char *const *argv, char ***ret) {
 }
 
 bool session_policy_has_own_network(const SessionPolicy *p) {
-        /* PrivateNetwork=yes: systemd makes a namespace with nothing but lo. The others share the
-         * host's for now, where 127.0.0.1 is every local user's. */
-        return p->network == NETWORK_POLICY_NONE;
+        /* PrivateNetwork=yes: systemd makes a namespace with nothing but lo; every other policy
+         * joins the session's own routed namespace (session-netns.h). Either way 127.0.0.1 is
+         * the session's, never the host's. */
+        return p->network >= 0 && p->network < _NETWORK_POLICY_MAX;
 }
 
 bool session_policy_has_model_url(const SessionPolicy *p) {

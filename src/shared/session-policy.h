@@ -107,6 +107,7 @@ typedef struct SessionPolicy {
         NetworkPolicy network;
         bool model_url;                 /* offer SESSION_MODEL_URL where the network allows it */
         char **allowed_cidrs;           /* extra CIDRs for intranet, the whole list for allowlist */
+        char **unreachable_cidrs;       /* cut out of every allow list: the gateway's upstream servers */
 
         uint64_t memory_max;            /* bytes, UINT64_MAX = unset */
         unsigned cpu_quota_percent;     /* 100 = one CPU, 0 = unset */

@@ -46,12 +46,12 @@ start_fake_llm() {
         testbed_run sh -ec "
                 mkdir -p $LLM_DIR
                 rm -f $LLM_DIR/requests.jsonl
-                ip addr add $LLM_ADDR/32 dev lo 2>/dev/null || true
+                $TOP/tests/integration/netns-hosts.sh $LLM_ADDR
                 systemctl stop test-fake-llm.service 2>/dev/null || true
-                systemd-run --unit=test-fake-llm --collect -p Type=exec /usr/bin/python3 \
+                systemd-run --unit=test-fake-llm --collect -p Type=exec -p NetworkNamespacePath=/run/netns/omt-hosts /usr/bin/python3 \
                         $TOP/tests/fake-llm/fake-llm.py --script $LLM_DIR/script.json --host $LLM_ADDR \
                         --port $LLM_PORT --record $LLM_DIR/requests.jsonl >/dev/null
-                for i in \$(seq 50); do
+                for i in \$(seq 150); do
                         /usr/bin/python3 -c 'import socket; socket.create_connection((\"$LLM_ADDR\", $LLM_PORT), 1)' \
                                 2>/dev/null && exit 0
                         sleep 0.1

@@ -20,10 +20,13 @@ testbed_run sh -ec "
         mkdir -p /etc/openmono/projects ${CONF%/*}
         # A site project of an administrator that alice may use and that sets no Network=.
         printf '[Project]\nOwner=carol\nIdentity=dynamic\nUsers=alice\n[Sandbox]\nMemoryMax=2G\n' >$SITE
-        # A listener on an intranet test address and, through the wildcard, on host loopback.
-        ip addr add $INTRANET_HOST/32 dev lo 2>/dev/null || true
-        systemd-run --unit=test-ceil-http --collect -p Type=exec \
+        # A listener on an intranet test host (behind a router: sessions cannot reach the bed's
+        # own addresses) and one on host loopback.
+        $TOP/tests/integration/netns-hosts.sh $INTRANET_HOST
+        systemd-run --unit=test-ceil-http --collect -p Type=exec -p NetworkNamespacePath=/run/netns/omt-hosts \
                 /usr/bin/python3 -m http.server --bind 0.0.0.0 $PORT --directory /srv >/dev/null
+        systemd-run --unit=test-ceil-http-lo --collect -p Type=exec \
+                /usr/bin/python3 -m http.server --bind 127.0.0.1 $PORT --directory /srv >/dev/null
         # What the attacker runs in the session: try both and print what answered.
         cat >$PROBE <<'PROBE'
 for h in $INTRANET_HOST 127.0.0.1; do
@@ -188,4 +191,4 @@ check_output "the user's slice carries the [UserSlice] totals" "^6442450944 1000
 
 testbed_run sh -c "rm -f $CONF $SITE $PROBE; systemctl try-reload-or-restart openmonod.service
         runuser -u alice -- openmonoctl project remove ceilwide; runuser -u alice -- openmonoctl project remove ceilout
-        systemctl stop test-ceil-http.service; ip addr del $INTRANET_HOST/32 dev lo" >/dev/null 2>&1 || true
+        systemctl stop test-ceil-http.service test-ceil-http-lo.service" >/dev/null 2>&1 || true

@@ -50,8 +50,8 @@ testbed_run sh -ec "
         mkdir -p $LLM_DIR
         echo '{\"responses\": [{\"content\": \"Done for alice.\"}, {\"content\": \"Done for bob.\"}]}' \
                 >$LLM_DIR/script.json
-        ip addr add $LLM_ADDR/32 dev lo 2>/dev/null || true
-        systemd-run --unit=test-fake-llm-mu --collect -p Type=exec /usr/bin/python3 \
+        $TOP/tests/integration/netns-hosts.sh $LLM_ADDR
+        systemd-run --unit=test-fake-llm-mu --collect -p Type=exec -p NetworkNamespacePath=/run/netns/omt-hosts /usr/bin/python3 \
                 $TOP/tests/fake-llm/fake-llm.py --script $LLM_DIR/script.json --host $LLM_ADDR \
                 --port $LLM_PORT --record $LLM_DIR/requests.jsonl >/dev/null
 "

@@ -34,11 +34,13 @@ setup_sessions() {
                 echo alice-private-key > /home/alice/.ssh/id_rsa; chown alice: /home/alice/.ssh/id_rsa
                 install -d -o bob -g bob -m 0755 /home/bob/proj
                 echo bob-secret > /home/bob/proj/secret; chown bob: /home/bob/proj/secret
-                # Test hosts: an intranet host, an internet host (TEST-NET-2) and host loopback.
-                ip addr add 10.10.0.1/32 dev lo 2>/dev/null || true
-                ip addr add 198.51.100.1/32 dev lo 2>/dev/null || true
-                systemd-run --unit=test-http --collect -p Type=exec \
+                # Test hosts: an intranet host and an internet host (TEST-NET-2) behind a router
+                # (sessions cannot reach the bed's own addresses), and host loopback.
+                $TOP/tests/integration/netns-hosts.sh 10.10.0.1 198.51.100.1
+                systemd-run --unit=test-http --collect -p Type=exec -p NetworkNamespacePath=/run/netns/omt-hosts \
                         /usr/bin/python3 -m http.server --bind 0.0.0.0 8080 --directory /srv >/dev/null
+                systemd-run --unit=test-http-loopback --collect -p Type=exec \
+                        /usr/bin/python3 -m http.server --bind 127.0.0.1 8080 --directory /srv >/dev/null
         "
         sleep 0.5
 }
@@ -81,6 +83,8 @@ blocked "cannot write /var/tmp of the host" "touch /var/lib/evil"
 
 echo "# Other sessions and processes"
 BOB_ID=$(testbed_run runuser -u bob -- openmonoctl run --detach -w /home/bob/app -- /bin/sleep 300)
+# --detach returns once the start job is queued; its network comes first, so wait for the PID.
+wait_until 10 sh -c "[ \"\$(systemctl show -P MainPID openmono-session-$BOB_ID.service)\" -gt 0 ]"
 BOB_PID=$(testbed_run systemctl show -P MainPID "openmono-session-$BOB_ID.service")
 note "bob's session $BOB_ID runs as PID $BOB_PID"
 check "bob's session is running" sh -c \
@@ -151,4 +155,4 @@ sleep 0.5
 check "bob's session survives the crash" systemctl is-active "openmono-session-$BOB_ID.service"
 check_output "the restarted controller recovers it" "$BOB_ID" openmonoctl session list
 check "an administrator can stop it" openmonoctl session stop "$BOB_ID"
-testbed_run systemctl stop "openmono-session-$ID.service" test-http.service 2>/dev/null || true
+testbed_run systemctl stop "openmono-session-$ID.service" test-http.service test-http-loopback.service 2>/dev/null || true

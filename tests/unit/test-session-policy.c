@@ -198,7 +198,7 @@ static void test_network_intranet(void **state) {
 
         assert_strv_equal(deny, (const char *[]) { "0.0.0.0/0", "::/0", NULL });
         /* The intranet ranges, with the cloud metadata address cut out of fc00::/7. */
-        assert_int_equal(strv_length(allow), 3 + 121);
+        assert_int_equal(strv_length(allow), 3 + 121 + 2);
         assert_string_equal(allow[0], "10.0.0.0/8");
         assert_string_equal(allow[1], "172.16.0.0/12");
         assert_string_equal(allow[2], "192.168.0.0/16");
@@ -206,10 +206,11 @@ static void test_network_intranet(void **state) {
         assert_true(ip_list_covers(allow, "fc00::1"));
         assert_true(ip_list_covers(allow, "fd00:ec2::253"));
         assert_false(ip_list_covers(allow, "fd00:ec2::254"));
-        /* The host's loopback reaches every local daemon: not part of "intranet". */
-        assert_false(ip_list_covers(allow, "127.0.0.1"));
-        assert_false(ip_list_covers(allow, "127.0.0.0/8"));
-        assert_false(ip_list_covers(allow, "::1"));
+        /* Loopback is the session's own, in its own network namespace: the model URL is there. */
+        assert_string_equal(allow[3 + 121], "127.0.0.0/8");
+        assert_string_equal(allow[3 + 121 + 1], "::1/128");
+        assert_true(ip_list_covers(allow, "::1"));
+        assert_non_null(unit_properties_find(u, "NetworkNamespacePath"));
         assert_false(ip_list_covers(allow, "169.254.169.254"));
         assert_true(ip_list_covers(allow, "172.31.255.1"));
         assert_false(ip_list_covers(allow, "172.32.0.1"));
@@ -219,14 +220,14 @@ static void test_network_intranet(void **state) {
         assert_strv_equal(f->name_list.names, (const char *[]) { "AF_UNIX", "AF_INET", "AF_INET6", NULL });
         assert_int_equal(unit_properties_count(u, "IPAddressAllow"), 1);
 
-        /* Configured extra CIDRs come after the defaults. */
+        /* Configured extra CIDRs come after the defaults, before the session's loopback. */
         assert_int_equal(strv_extend(&p->allowed_cidrs, "100.64.0.0/10"), 0);
         assert_int_equal(strv_extend(&p->allowed_cidrs, "2001:db8::/32"), 0);
         extra = build(p);
         allow_extra = ip_list(extra, "IPAddressAllow");
         assert_int_equal(strv_length(allow_extra), strv_length(allow) + 2);
-        assert_strv_equal(allow_extra + strv_length(allow), (const char *[]) {
-                "100.64.0.0/10", "2001:db8::/32", NULL });
+        assert_strv_equal(allow_extra + strv_length(allow) - 2, (const char *[]) {
+                "100.64.0.0/10", "2001:db8::/32", "127.0.0.0/8", "::1/128", NULL });
 }
 
 static void test_network_internet(void **state) {
@@ -252,7 +253,7 @@ static void test_network_allowlist(void **state) {
         deny = ip_list(u, "IPAddressDeny");
         allow = ip_list(u, "IPAddressAllow");
         assert_strv_equal(deny, (const char *[]) { "0.0.0.0/0", "::/0", NULL });
-        assert_strv_equal(allow, (const char *[]) { "192.0.2.0/24", "2001:db8::/48", NULL });
+        assert_strv_equal(allow, (const char *[]) { "192.0.2.0/24", "2001:db8::/48", "127.0.0.0/8", "::1/128", NULL });
         assert_false(ip_list_covers(allow, "10.0.0.1"));
         assert_null(unit_properties_find(u, "PrivateNetwork"));
 
@@ -635,9 +636,14 @@ static void test_credentials(void **state) {
 
 static void test_exec(void **state) {
         _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
-        _cleanup_props_ UnitProperties *u = build(p);
-        const UnitProperty *e = find_typed(u, "ExecStart", UNIT_PROPERTY_EXEC);
+        _cleanup_props_ UnitProperties *u = NULL;
+        const UnitProperty *e;
         UnitProperties *bad = NULL;
+
+        /* The command itself, without the model URL's relay in front of it (test_model_url). */
+        p->model_url = false;
+        u = build(p);
+        e = find_typed(u, "ExecStart", UNIT_PROPERTY_EXEC);
 
         assert_string_equal(e->exec.path, "/usr/bin/openmono-agent");
         /* systemd would expand $HOME; "$$" reaches the program as "$". */
@@ -697,13 +703,13 @@ static void test_model_url(void **state) {
         assert_string_equal(find_typed(off, "ExecStart", UNIT_PROPERTY_EXEC)->exec.path, "/usr/bin/openmono-agent");
         assert_int_equal(unit_properties_count(off, "Environment"), 1);
 
-        /* The host's loopback is every local user's: no relay there. */
+        /* Sessions with a network have a loopback of their own too (session-netns.h): the relay
+         * listens there, never on the host's, which is every local user's. */
         p->model_url = true;
         p->network = NETWORK_POLICY_INTRANET;
-        assert_false(session_policy_has_model_url(p));
+        assert_true(session_policy_has_model_url(p));
         shared = build(p);
-        assert_string_equal(find_typed(shared, "ExecStart", UNIT_PROPERTY_EXEC)->exec.path,
-                            "/usr/bin/openmono-agent");
+        assert_string_equal(find_typed(shared, "ExecStart", UNIT_PROPERTY_EXEC)->exec.path, SESSION_INIT_PATH);
         p->network = NETWORK_POLICY_NONE;
         p->inference_socket = mfree(p->inference_socket);
         assert_false(session_policy_has_model_url(p));

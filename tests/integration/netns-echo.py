@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Echo servers and their probe for tests/integration/test-netns.sh.
+#   netns-echo.py serve tcp|udp|unix ADDRESS [PORT]   echo "echo:" + what arrives
+#   netns-echo.py probe tcp|udp|unix ADDRESS [PORT]   send a line, print what came back, exit 0 only
+#                                                     if the echo came back within 3 s
+# "unix" addresses starting with "@" are abstract.
+import socket
+import sys
+import threading
+
+
+def unix_address(a):
+    return "\0" + a[1:] if a.startswith("@") else a
+
+
+def serve(kind, address, port):
+    if kind == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((address, port))
+        while True:
+            data, peer = s.recvfrom(4096)
+            s.sendto(b"echo:" + data, peer)
+    if kind == "unix":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(unix_address(address))
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((address, port))
+    s.listen(64)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=answer, args=(c,), daemon=True).start()
+
+
+def answer(c):
+    with c:
+        c.settimeout(5)
+        try:
+            c.sendall(b"echo:" + c.recv(4096))
+        except OSError:
+            pass
+
+
+def probe(kind, address, port):
+    if kind == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.sendto(b"ping", (address, port))
+        data = s.recv(4096)
+    else:
+        if kind == "unix":
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(3)
+            s.connect(unix_address(address))
+        else:
+            s = socket.create_connection((address, port), 3)
+            s.settimeout(3)
+        s.sendall(b"ping")
+        data = s.recv(4096)
+    print(data.decode())
+    return 0 if data == b"echo:ping" else 1
+
+
+def main():
+    verb, kind, address = sys.argv[1:4]
+    port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    if verb == "serve":
+        serve(kind, address, port)
+    try:
+        return probe(kind, address, port)
+    except OSError as e:
+        print(f"{kind} {address} {port}: {e}")
+        return 1
+
+
+sys.exit(main())
