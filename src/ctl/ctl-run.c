@@ -37,6 +37,7 @@ typedef struct RunArgs {
         int64_t cpu_quota;
         bool detach;
         bool pipe;                      /* pass our fds even on a terminal */
+        bool to_journal;                /* our output is a journal stream: the session logs itself */
         char **command;
 } RunArgs;
 
@@ -239,7 +240,7 @@ static int build_start_parameters(const RunArgs *a, json_object **ret) {
         if (r >= 0 && a->network)
                 r = json_add_string(p, "network", a->network);
         if (r >= 0)
-                r = json_add_string(p, "stdio", a->detach ? "journal" : "inherit");
+                r = json_add_string(p, "stdio", a->detach || a->to_journal ? "journal" : "inherit");
         if (r >= 0 && a->memory_max > 0)
                 r = json_add_uint64(p, "memory_max", a->memory_max);
         if (r >= 0 && a->tasks_max > 0)
@@ -291,7 +292,7 @@ static int push_fds(Varlink *link, const RunArgs *a, RunState *st) {
                 fd = open_project_workspace(link, a->project);
         if (fd >= 0)
                 r = varlink_push_fd(link, fd);
-        if (r < 0 || a->detach)
+        if (r < 0 || a->detach || a->to_journal)
                 return r;
         /* On a terminal the session gets a pty of its own, as with systemd-run --pty. */
         if (!a->pipe && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
@@ -527,6 +528,11 @@ static int run_session(RunArgs *a) {
         const char *id = NULL;
         int r;
 
+        /* Our output is the journal stream of a service (openmono@.service, a cron job's):
+         * passed on, the session's output would land in the system journal as ours, past the
+         * session's journal namespace and its rate limit. The session logs into its namespace
+         * by itself instead, and we only wait for it. */
+        a->to_journal = fd_is_journal_stream(STDOUT_FILENO);
         r = build_start_parameters(a, &params);
         if (r < 0)
                 return log_oom();

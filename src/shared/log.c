@@ -63,15 +63,14 @@ void log_parse_environment(void) {
                 log_max_level = l;
 }
 
-/* True when stderr is the journal stream systemd connected us to ($JOURNAL_STREAM=dev:ino). */
-static bool stderr_is_journal(void) {
+bool fd_is_journal_stream(int fd) {
         const char *e = getenv("JOURNAL_STREAM");
         unsigned long long dev, ino;
         struct stat st;
 
         if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
                 return false;
-        if (fstat(STDERR_FILENO, &st) < 0)
+        if (fstat(fd, &st) < 0)
                 return false;
         return st.st_dev == dev && st.st_ino == ino;
 }
@@ -82,7 +81,7 @@ static bool use_journal(void) {
         if (log_target != LOG_TARGET_AUTO)
                 return log_target == LOG_TARGET_JOURNAL;
         if (cached < 0)
-                cached = stderr_is_journal();
+                cached = fd_is_journal_stream(STDERR_FILENO);
         return cached;
 }
 

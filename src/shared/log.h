@@ -57,3 +57,7 @@ void log_trace_error(int error, const char *file, int line, const char *func);
 
 #define log_struct(level, error, fields) \
         log_struct_internal((level), (error), PROJECT_FILE, __LINE__, __func__, (fields))
+
+/* True if fd is the journal stream systemd connected this process to ($JOURNAL_STREAM names its
+ * device and inode). */
+bool fd_is_journal_stream(int fd);

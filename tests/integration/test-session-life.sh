@@ -75,6 +75,10 @@ life_output_has_task() {
 wait_until 15 life_output_has_task || true
 check_output "... whose unit's journal has the output, as the unit's comment now says" "stub-agent-output: life-task" \
         life_output
+# openmono@'s output is a journal stream; passed on, the session's output would reach the
+# system journal past its namespace and rate limit (a way to flood the audit trail).
+check_fails "... in the session's journal namespace only, not in the system journal" \
+        sh -c "journalctl --no-pager -o cat -g stub-agent-output --since=-5min | grep -q life-task"
 testbed_run sh -ec "
         rm -f /usr/bin/openmono-agent /etc/openmono/projects/life.project
         if [ -e /usr/bin/openmono-agent.real ]; then mv /usr/bin/openmono-agent.real /usr/bin/openmono-agent; fi"
