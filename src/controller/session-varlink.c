@@ -11,6 +11,7 @@
 #include <systemd/sd-id128.h>
 
 #include "cidr.h"
+#include "git-identity.h"
 #include "log.h"
 #include "manager.h"
 #include "openmono-errors.h"
@@ -720,6 +721,29 @@ static int stage_text(Manager *m, Varlink *l, const char *name, const char *text
         return 1;
 }
 
+/* Hands the session a default git identity, the owner's (for a dynamic project: the caller's),
+ * as a credential that git reads in place of /etc/gitconfig. It is only a default: the user's
+ * own ~/.gitconfig wins, so anyone who configured git keeps their identity. */
+static int stage_git_identity(Manager *m, Varlink *l, SessionPolicy *p) {
+        _cleanup_free_ char *text = NULL, *unit = NULL;
+        int r;
+
+        r = git_identity_for_uid(p->owner_uid, m->config.mail_domain, &text);
+        if (r < 0) {
+                log_warning_errno(r, "No git identity for %s: %m, ignoring", p->owner_name);
+                return 1;
+        }
+        r = session_unit_name(p->session_id, &unit);
+        if (r >= 0)
+                r = strv_extendf(&p->environment, "GIT_CONFIG_SYSTEM=/run/credentials/%s/%s", unit,
+                                 GIT_IDENTITY_CREDENTIAL);
+        if (r < 0) {
+                (void) secret_unstage(m->runtime_dir, p->session_id);
+                return r;
+        }
+        return stage_text(m, l, GIT_IDENTITY_CREDENTIAL, text, "git identity", p);
+}
+
 /* Decides everything about the session: project, identity, settings, command. Returns 1 to
  * go on, 0 when it replied with an error. */
 static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred *u, SessionPolicy *p) {
@@ -754,6 +778,8 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
                 r = stage_text(m, l, TEMPLATE_CREDENTIAL, tmpl ? tmpl->instructions : NULL, "template", p);
         if (r > 0)
                 r = stage_text(m, l, TASK_CREDENTIAL, task, "task", p);
+        if (r > 0)
+                r = stage_git_identity(m, l, p);
         return r;
 }
 
