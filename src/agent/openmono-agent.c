@@ -471,7 +471,11 @@ static int build_agent(Agent **ret) {
         tools = NULL;
         messages = NULL;
         (*ret)->transcript_error = arg_transcript_error;
-        if ((*ret)->transcript && !arg_json)
+        /* In a session the path exists only inside the sandbox; say how to read it outside. */
+        if ((*ret)->transcript && !arg_json && getenv("OPENMONO_SESSION"))
+                log_info("Transcript: %s (on the host: openmonoctl transcript show %s)",
+                         (*ret)->transcript->path, (*ret)->transcript->id);
+        else if ((*ret)->transcript && !arg_json)
                 log_info("Transcript: %s", (*ret)->transcript->path);
         return 0;
 }
