@@ -5,6 +5,11 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <systemd/sd-journal.h>
 
 #include "context.h"
 #include "interrupt.h"
@@ -25,6 +30,7 @@ static const char *const agent_exit_table[_AGENT_EXIT_MAX] = {
         [AGENT_EXIT_BUDGET] = "budget-exhausted",
         [AGENT_EXIT_UNREACHABLE] = "model-unreachable",
         [AGENT_EXIT_SERVER_ERROR] = "model-server-error",
+        [AGENT_EXIT_TRANSCRIPT] = "transcript-error",
 };
 
 const char *agent_exit_to_string(AgentExit e) {
@@ -46,6 +52,24 @@ static json_object *message_new(const char *role, const char *content) {
         return m;
 }
 
+/* A transcript that cannot be written (a full /storage) must not end the work the model is
+ * doing, but nobody may take the run for recorded either: the first error is said on stderr and
+ * in the journal, whichever stderr is, and the run's exit status says it (transcript_error()). */
+static void transcript_failed(Agent *a, int r) {
+        if (r >= 0 || r == -ENOMEM || a->transcript_reported)
+                return;
+        a->transcript_reported = true;
+        fprintf(stderr, "openmono-agent: cannot write the transcript %s: %s; the run goes on unrecorded.\n",
+                a->transcript->path, strerror(-r));
+        (void) sd_journal_send("MESSAGE=Cannot write the transcript %s: %s.", a->transcript->path, strerror(-r),
+                               "PRIORITY=%i", LOG_ERR,
+                               "ERRNO=%i", -r,
+                               "SYSLOG_IDENTIFIER=openmono-agent",
+                               "OPENMONO_TRANSCRIPT=%s", a->transcript->path,
+                               "OPENMONO_SESSION=%s", strna(a->tools.session),
+                               NULL);
+}
+
 /* Appends a message to the conversation and the transcript, taking it. */
 static int agent_append(Agent *a, json_object *m) {
         int r;
@@ -57,6 +81,7 @@ static int agent_append(Agent *a, json_object *m) {
                 return -ENOMEM;
         }
         r = transcript_write_message(a->transcript, m);
+        transcript_failed(a, r);
         return r == -ENOMEM ? r : 0;    /* a full disk must not stop the work; the status says so */
 }
 
@@ -257,7 +282,7 @@ static void write_usage(Agent *a, const ChatResponse *resp) {
             json_add_uint64(f, "completion_tokens", resp->usage.completion_tokens) < 0 ||
             json_add_bool(f, "reported", resp->usage.reported) < 0)
                 return;
-        (void) transcript_write(a->transcript, "usage", f);
+        transcript_failed(a, transcript_write(a->transcript, "usage", f));
 }
 
 /* A text-form call is tolerated without its closing tag at the end of the text, but not when
@@ -321,18 +346,30 @@ static AgentExit step(Agent *a, bool *ret_finished) {
         return e;
 }
 
-static void finish(Agent *a, AgentExit e) {
+/* Writes the status line, then says how the run ended. A run that finished but whose transcript
+ * lost lines ends with AGENT_EXIT_TRANSCRIPT; any other failure says more and is kept. Returns
+ * the exit status. */
+static AgentExit finish(Agent *a, AgentExit e) {
         _cleanup_(json_object_putp) json_object *f = json_object_new_object();
         uint64_t usec = now(CLOCK_MONOTONIC) - a->start_usec;
         const char *status = agent_exit_to_string(e);
 
+        if (f && json_add_string(f, "status", status) >= 0 && json_add_int64(f, "exit_status", e) >= 0 &&
+            (e == AGENT_EXIT_DONE || !a->error || json_add_string(f, "message", a->error) >= 0) &&
+            json_add_uint64(f, "steps", a->steps) >= 0 && json_add_uint64(f, "tokens", a->tokens) >= 0 &&
+            json_add_uint64(f, "duration_usec", usec) >= 0)
+                transcript_failed(a, transcript_write(a->transcript, "status", f));
+        if (e == AGENT_EXIT_DONE && a->transcript && a->transcript->error < 0) {
+                e = AGENT_EXIT_TRANSCRIPT;
+                free_and_asprintf(&a->error, "the transcript %s could not be written: %s", a->transcript->path,
+                                  strerror(-a->transcript->error));
+        } else if (e == AGENT_EXIT_DONE && !a->transcript && a->transcript_error < 0) {
+                e = AGENT_EXIT_TRANSCRIPT;
+                free_and_asprintf(&a->error, "no transcript could be created: %s", strerror(-a->transcript_error));
+        }
+        status = agent_exit_to_string(e);
         output_status(a->output, status, e, e == AGENT_EXIT_DONE ? NULL : a->error, a->steps, a->tokens, usec);
-        if (!f || json_add_string(f, "status", status) < 0 || json_add_int64(f, "exit_status", e) < 0 ||
-            (e != AGENT_EXIT_DONE && a->error && json_add_string(f, "message", a->error) < 0) ||
-            json_add_uint64(f, "steps", a->steps) < 0 || json_add_uint64(f, "tokens", a->tokens) < 0 ||
-            json_add_uint64(f, "duration_usec", usec) < 0)
-                return;
-        (void) transcript_write(a->transcript, "status", f);
+        return e;
 }
 
 AgentExit agent_run(Agent *a, const char *task) {
@@ -359,6 +396,5 @@ AgentExit agent_run(Agent *a, const char *task) {
                 if (e == AGENT_EXIT_DONE)
                         e = step(a, &finished);
         }
-        finish(a, e);
-        return e;
+        return finish(a, e);
 }

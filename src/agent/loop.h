@@ -25,6 +25,7 @@ typedef enum AgentExit {
         AGENT_EXIT_BUDGET = 5,          /* --max-steps, --max-tokens or --timeout ran out */
         AGENT_EXIT_UNREACHABLE = 6,     /* the model could not be reached (refused, 502/503/504, 429, timeouts) */
         AGENT_EXIT_SERVER_ERROR = 7,    /* the model server answered, but kept failing (HTTP 500) */
+        AGENT_EXIT_TRANSCRIPT = 8,      /* the task finished, but its transcript could not be saved */
         _AGENT_EXIT_MAX,
         _AGENT_EXIT_INVALID = -EINVAL,
 } AgentExit;
@@ -54,6 +55,8 @@ typedef struct Agent {
         uint64_t tokens;
         uint64_t start_usec;
         char *error;                    /* why the last run ended, if not done */
+        bool transcript_reported;       /* its write error was logged */
+        int transcript_error;           /* why there is no transcript, if it could not be created */
 } Agent;
 
 /* Creates an agent around the given parts, taking ownership of llm, transcript and the tool

@@ -4,8 +4,12 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
 
 #include <curl/curl.h>
+#include <systemd/sd-journal.h>
 
 #include "file-util.h"
 #include "fs-util.h"
@@ -317,8 +321,12 @@ static int make_client(LlmClient **ret) {
         return r < 0 ? log_oom() : 0;
 }
 
+/* Why no transcript could be created, if so: the run goes on, but ends with
+ * AGENT_EXIT_TRANSCRIPT rather than 0, so that nobody takes it for recorded. */
+static int arg_transcript_error;
+
 /* Opens the transcript (new or resumed). Without a usable state directory a new run goes on
- * without one, with a warning; a resume cannot. */
+ * without one, saying so on stderr and in the journal; a resume cannot. */
 static int open_transcript(Transcript **ret, json_object **ret_messages) {
         _cleanup_free_ char *dir = NULL;
         int r;
@@ -336,8 +344,19 @@ static int open_transcript(Transcript **ret, json_object **ret_messages) {
         if (!arg_transcript)
                 return 0;
         r = r < 0 ? r : transcript_create(dir, ret);
-        if (r < 0)
-                log_warning_errno(r, "Cannot create a transcript in %s, going on without one: %m", strna(dir));
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0) {
+                arg_transcript_error = r;
+                fprintf(stderr, "openmono-agent: cannot create a transcript in %s: %s; going on without one.\n",
+                        strna(dir), strerror(-r));
+                (void) sd_journal_send("MESSAGE=Cannot create a transcript in %s: %s.", strna(dir), strerror(-r),
+                                       "PRIORITY=%i", LOG_ERR,
+                                       "ERRNO=%i", -r,
+                                       "SYSLOG_IDENTIFIER=openmono-agent",
+                                       "OPENMONO_SESSION=%s", strna(getenv("OPENMONO_SESSION")),
+                                       NULL);
+        }
         return 0;
 }
 
@@ -451,7 +470,12 @@ static int build_agent(Agent **ret) {
         w = NULL;
         tools = NULL;
         messages = NULL;
-        if ((*ret)->transcript && !arg_json)
+        (*ret)->transcript_error = arg_transcript_error;
+        /* In a session the path exists only inside the sandbox; say how to read it outside. */
+        if ((*ret)->transcript && !arg_json && getenv("OPENMONO_SESSION"))
+                log_info("Transcript: %s (on the host: openmonoctl transcript show %s)",
+                         (*ret)->transcript->path, (*ret)->transcript->id);
+        else if ((*ret)->transcript && !arg_json)
                 log_info("Transcript: %s", (*ret)->transcript->path);
         return 0;
 }

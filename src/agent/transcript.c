@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <fcntl.h>
+#include <stdio_ext.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -209,8 +210,18 @@ int transcript_write(Transcript *t, const char *type, json_object *fields) {
                                 return -ENOMEM;
         }
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN|JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (fprintf(t->f, "%s\n", s) < 0 || fflush(t->f) != 0)
-                return -errno ?: -EIO;
+        errno = 0;
+        if (fprintf(t->f, "%s\n", s) < 0 || fflush(t->f) != 0) {
+                int r = errno > 0 ? -errno : -EIO;
+
+                /* stdio keeps what it could not write and would retry it before the next line,
+                 * which could then land half; drop it, the line is lost either way. */
+                __fpurge(t->f);
+                clearerr(t->f);
+                if (t->error == 0)
+                        t->error = r;
+                return r;
+        }
         return 0;
 }
 

@@ -16,6 +16,7 @@ typedef struct Transcript {
         FILE *f;
         char *path;
         char *id;
+        int error;                      /* the first write error (negative errno), 0 if none */
 } Transcript;
 
 /* Picks the state directory: $STATE_DIRECTORY (its first entry) if set, else arg if not NULL,
@@ -38,7 +39,8 @@ Transcript *transcript_free(Transcript *t);
 DEFINE_PTR_CLEANUP(Transcript *, transcript_free);
 
 /* Appends a line {"type": type, "time": µs since the epoch, ...fields}. fields is borrowed and
- * may be NULL. Returns 0 or a negative errno. */
+ * may be NULL. Returns 0 or a negative errno; the first write error also stays in t->error, so
+ * that a run which carries on past it can still end with a failure. */
 int transcript_write(Transcript *t, const char *type, json_object *fields);
 /* Appends {"type":"message","time":...,"message":message}. */
 int transcript_write_message(Transcript *t, json_object *message);

@@ -28,6 +28,7 @@ void manager_config_done(ManagerConfig *c) {
         session_settings_done(&c->ceiling);
         c->upstream_cidrs = strv_free(c->upstream_cidrs);
         c->upstream_unresolved = strv_free(c->upstream_unresolved);
+        c->mail_domain = mfree(c->mail_domain);
 }
 
 static int config_parse_log_level(const char *filename, unsigned line, const char *section,
@@ -53,6 +54,7 @@ static const ConfigItem manager_config_items[] = {
         { "Controller", "IdleTimeoutSec",     config_parse_timespan,    offsetof(ManagerConfig, idle_timeout_usec) },
         { "Controller", "LogLevel",           config_parse_log_level,   offsetof(ManagerConfig, log_level) },
         { "Sessions",   "MaxSessionsPerUser", config_parse_session_cap, offsetof(ManagerConfig, sessions_per_user_max) },
+        { "Sessions",   "MailDomain",         config_parse_string,      offsetof(ManagerConfig, mail_domain) },
         { "Features",   "Cron",               config_parse_bool,        offsetof(ManagerConfig, cron) },
         SESSION_SETTINGS_CONFIG_ITEMS("Sessions", offsetof(ManagerConfig, sessions)),
 #define CEILING(field) (offsetof(ManagerConfig, ceiling) + offsetof(SessionSettings, field))

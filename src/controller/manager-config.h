@@ -31,6 +31,7 @@ typedef struct ManagerConfig {
         SessionSettings ceiling;        /* [Sessions] *Ceiling=: the most a non-administrator may ask
                                          * for (unset: the default is the ceiling); allow is AllowCeiling= */
         UserSliceLimits user_slice;     /* [UserSlice] */
+        char *mail_domain;              /* [Sessions] MailDomain=, for git identities; NULL = host name */
         bool cron;                      /* [Features] Cron=, scheduled jobs through the API */
         char **upstream_cidrs;          /* gateway.conf's upstream servers, resolved: no session
                                          * reaches them but through the gateway */

@@ -124,8 +124,8 @@ int manager_varlink_setup(Manager *m) {
         int r;
 
         /* Each part of the interface keeps its IDL next to its handlers. */
-        if (asprintf(&idl, "%s%s%s%s%s%s", manager_interface, session_varlink_idl(), project_varlink_idl(),
-                     secret_varlink_idl(), cron_varlink_idl(), manager_errors) < 0)
+        if (asprintf(&idl, "%s%s%s%s%s%s%s", manager_interface, session_varlink_idl(), project_varlink_idl(),
+                     secret_varlink_idl(), cron_varlink_idl(), transcript_varlink_idl(), manager_errors) < 0)
                 return -ENOMEM;
         r = varlink_server_add_interface(m->varlink, "io.openmono.Manager", idl);
         if (r < 0)
@@ -137,6 +137,8 @@ int manager_varlink_setup(Manager *m) {
                 r = cron_varlink_bind(m);
         if (r >= 0)
                 r = secret_varlink_bind(m);
+        if (r >= 0)
+                r = transcript_varlink_bind(m);
         if (r < 0)
                 return r;
         return varlink_server_bind_methods(m->varlink, methods, ELEMENTSOF(methods));

@@ -89,6 +89,9 @@ int session_varlink_bind(Manager *m);
 const char *project_varlink_idl(void);
 int project_varlink_bind(Manager *m);
 int project_build_json(const Project *p, json_object **ret);
+/* The same for the transcript methods (transcript-varlink.c). */
+const char *transcript_varlink_idl(void);
+int transcript_varlink_bind(Manager *m);
 /* The same for the secret methods (secret-varlink.c). */
 const char *secret_varlink_idl(void);
 int secret_varlink_bind(Manager *m);

@@ -11,6 +11,7 @@
 #include <systemd/sd-id128.h>
 
 #include "cidr.h"
+#include "git-identity.h"
 #include "log.h"
 #include "manager.h"
 #include "openmono-errors.h"
@@ -323,8 +324,9 @@ static int project_from_workspace(const char *path, char **ret) {
 }
 
 /* Sets who the session belongs to; the owner identity also gets the owner's persistent storage,
- * which takes the place of the hidden home directory for tools that keep caches under $HOME. */
-static int set_owner(Manager *m, SessionPolicy *p, uid_t uid, gid_t gid) {
+ * which takes the place of the hidden home directory for tools that keep caches under $HOME.
+ * Returns 1 to go on, 0 when it replied with an error. */
+static int set_owner(Manager *m, Varlink *l, SessionPolicy *p, uid_t uid, gid_t gid) {
         int r;
 
         r = uid_to_name(uid, &p->owner_name);
@@ -333,11 +335,22 @@ static int set_owner(Manager *m, SessionPolicy *p, uid_t uid, gid_t gid) {
         p->owner_uid = uid;
         p->owner_gid = gid;
         if (p->identity == SESSION_IDENTITY_DYNAMIC)
-                return strv_extend(&p->environment, "HOME=" SESSION_WORKSPACE_DIR);
+                return strv_extend(&p->environment, "HOME=" SESSION_WORKSPACE_DIR) < 0 ? -ENOMEM : 1;
         r = strv_extend(&p->environment, "HOME=" SESSION_STORAGE_DIR);
         if (r < 0)
                 return r;
-        return manager_ensure_storage(m, uid, gid, &p->storage);
+        r = manager_ensure_storage(m, uid, gid, &p->storage);
+        /* Most likely an install whose state directory is missing (tmpfiles.d not applied): say
+         * where, or the caller and the journal see only a bare errno. */
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_error_errno(r, "Cannot prepare the storage %s/storage/%u of %s: %m",
+                                m->state_dir, (unsigned) uid, p->owner_name);
+                return varlink_errorf(l, OM_ERROR_START_FAILED, "Cannot prepare the storage %s/storage/%u: %s.",
+                                      m->state_dir, (unsigned) uid, strerror(-r));
+        }
+        return 1;
 }
 
 /* An ad-hoc session: the caller's own directory, passed as an fd, run as the caller. Returns 1 to
@@ -357,8 +370,8 @@ static int identity_from_workspace(Manager *m, Varlink *l, StartRequest *req, co
                 return reply_bad_workspace(l, r);
         r = project_from_workspace(p->workspace, &p->project);
         if (r >= 0)
-                r = set_owner(m, p, u->uid, u->gid);
-        return r < 0 ? r : 1;
+                r = set_owner(m, l, p, u->uid, u->gid);
+        return r;
 }
 
 /* A project with the owner identity runs as its owner on its workspace. The owner passes the
@@ -392,8 +405,8 @@ static int identity_from_owner_project(Manager *m, Varlink *l, const Project *pr
                                       proj->workspace, proj->name);
         r = free_and_strdup(&p->project, proj->name);
         if (r >= 0)
-                r = set_owner(m, p, pw->pw_uid, pw->pw_gid);
-        return r < 0 ? r : 1;
+                r = set_owner(m, l, p, pw->pw_uid, pw->pw_gid);
+        return r;
 }
 
 /* A dynamic project runs as om-<project> on its managed workspace; the caller's slice and
@@ -426,8 +439,8 @@ static int identity_from_dynamic_project(Manager *m, Varlink *l, const Project *
         if (r >= 0)
                 r = strv_extendf(&p->environment, "OPENMONO_STATE_DIRECTORY=/var/lib/%s", p->transcripts);
         if (r >= 0)
-                r = set_owner(m, p, uid, gid);
-        return r < 0 ? r : 1;
+                r = set_owner(m, l, p, uid, gid);
+        return r;
 }
 
 /* A request that makes no sense as asked is refused as such, not quietly taken for something else.
@@ -720,6 +733,29 @@ static int stage_text(Manager *m, Varlink *l, const char *name, const char *text
         return 1;
 }
 
+/* Hands the session a default git identity, the owner's (for a dynamic project: the caller's),
+ * as a credential that git reads in place of /etc/gitconfig. It is only a default: the user's
+ * own ~/.gitconfig wins, so anyone who configured git keeps their identity. */
+static int stage_git_identity(Manager *m, Varlink *l, SessionPolicy *p) {
+        _cleanup_free_ char *text = NULL, *unit = NULL;
+        int r;
+
+        r = git_identity_for_uid(p->owner_uid, m->config.mail_domain, &text);
+        if (r < 0) {
+                log_warning_errno(r, "No git identity for %s: %m, ignoring", p->owner_name);
+                return 1;
+        }
+        r = session_unit_name(p->session_id, &unit);
+        if (r >= 0)
+                r = strv_extendf(&p->environment, "GIT_CONFIG_SYSTEM=/run/credentials/%s/%s", unit,
+                                 GIT_IDENTITY_CREDENTIAL);
+        if (r < 0) {
+                (void) secret_unstage(m->runtime_dir, p->session_id);
+                return r;
+        }
+        return stage_text(m, l, GIT_IDENTITY_CREDENTIAL, text, "git identity", p);
+}
+
 /* Decides everything about the session: project, identity, settings, command. Returns 1 to
  * go on, 0 when it replied with an error. */
 static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred *u, SessionPolicy *p) {
@@ -754,6 +790,8 @@ static int decide(Manager *m, Varlink *l, StartRequest *req, const struct ucred 
                 r = stage_text(m, l, TEMPLATE_CREDENTIAL, tmpl ? tmpl->instructions : NULL, "template", p);
         if (r > 0)
                 r = stage_text(m, l, TASK_CREDENTIAL, task, "task", p);
+        if (r > 0)
+                r = stage_git_identity(m, l, p);
         return r;
 }
 

@@ -19,7 +19,7 @@
 #include "workspace.h"
 
 static const char *const forbidden_prefixes[] = {
-        "/proc", "/sys", "/dev", "/run", "/etc", "/boot", "/usr", "/var/lib/openmono",
+        "/proc", "/sys", "/dev", "/run", "/etc", "/boot", "/usr", STATEDIR,
 };
 
 /* Like systemd's path_startswith(), component by component: if path is prefix or below it,

@@ -32,6 +32,7 @@ static const CtlError errors[] = {
         { OM_ERROR_BAD_CRON_JOB, -EREMOTEIO, "The scheduled job is not valid." },
         { OM_ERROR_EXCEEDS_CEILING, -EACCES, "This goes beyond what the site or the project allows." },
         { OM_ERROR_CRON_DISABLED, -EREMOTEIO, "Scheduled jobs are disabled on this machine." },
+        { OM_ERROR_NO_SUCH_TRANSCRIPT, -ENOENT, "No such transcript (see: openmonoctl transcript list)." },
 
         { VARLINK_ERROR_INVALID_PARAMETER, -EINVAL, "The controller refused an argument." },
         { VARLINK_ERROR_PERMISSION_DENIED, -EACCES, "Permission denied." },
@@ -55,6 +56,7 @@ static const struct {
         { "name",                  "CronJob",   "job name" },
         { "name",                  "CronHistory", "job name" },
         { "name",                  "Secret",    "secret name" },
+        { "id",                    "Transcript", "transcript ID" },
         { "id",                    NULL,        "session ID" },
         { "all",                   NULL,        "value for --all" },
         { "workspace",             NULL,        "workspace (-w)" },

@@ -50,6 +50,11 @@
         "     --default             Act on the defaults every user receives unless they\n"      \
         "                           set their own (administrators)\n"
 
+#define TRANSCRIPT_OPTIONS                                                                      \
+        "The controller reads them for you from your storage and your dynamic projects' state.\n\n" \
+        "Options:\n"                                                                            \
+        "     --user=USER           Another user's transcripts (administrators)\n"
+
 #define EXIT_STATUS_RUN                                                                          \
         "\nExit status: the command's own; 128+N if killed by signal N; 124 if stopped by a\n"   \
         "runtime limit; 125 if the sandbox could not be set up; 126 if the command cannot be\n"  \
@@ -130,6 +135,12 @@ const CtlVerb ctl_verbs[] = {
         { "secret", "rm", NULL, "Remove a secret", "[OPTIONS...] NAME", SECRET_OPTIONS },
         { "secret", "rotate-key", NULL, "Replace the master key, re-encrypting every secret (administrators)",
           "", NULL },
+
+        { "transcript", NULL, verb_transcript, "List and show the agent's transcripts", "[OPTIONS...] COMMAND",
+          TRANSCRIPT_OPTIONS },
+        { "transcript", "list", NULL, "List your agent runs' transcripts, oldest first", "[OPTIONS...]",
+          TRANSCRIPT_OPTIONS "     --all                 Every user's transcripts (administrators)\n" },
+        { "transcript", "show", NULL, "Print one transcript (JSON lines)", "[OPTIONS...] ID", TRANSCRIPT_OPTIONS },
 
         { "usage", NULL, verb_usage, "Show model requests and tokens per user (from the gateway)", "",
           "Show model requests and tokens per user since the inference gateway started\n"

@@ -103,5 +103,6 @@ int verb_session(int argc, char *argv[]);
 int verb_project(int argc, char *argv[]);
 int verb_cron(int argc, char *argv[]);
 int verb_secret(int argc, char *argv[]);
+int verb_transcript(int argc, char *argv[]);
 int verb_usage(int argc, char *argv[]);
 int verb_config(int argc, char *argv[]);

@@ -19,6 +19,7 @@
 #define OM_ERROR_BAD_PROJECT "io.openmono.Manager.BadProject"
 #define OM_ERROR_NO_SUCH_SECRET "io.openmono.Manager.NoSuchSecret"
 #define OM_ERROR_SECRET_DAMAGED "io.openmono.Manager.SecretDamaged"
+#define OM_ERROR_NO_SUCH_TRANSCRIPT "io.openmono.Manager.NoSuchTranscript"
 #define OM_ERROR_NO_SUCH_CRON_JOB "io.openmono.Manager.NoSuchCronJob"
 #define OM_ERROR_CRON_JOB_EXISTS "io.openmono.Manager.CronJobExists"
 #define OM_ERROR_BAD_CRON_JOB "io.openmono.Manager.BadCronJob"

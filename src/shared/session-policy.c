@@ -457,7 +457,7 @@ static const char *const inaccessible_paths[] = {
          * log to: not its (root-only) control socket, nor the files naming other sessions' streams. */
         "-/run/systemd/journal/io.systemd.journal",
         "-/run/systemd/journal/streams",
-        "-/var/lib/openmono",                   /* the controller's state and secret store */
+        "-" STATEDIR,                           /* the controller's state and secret store */
         "-/var/lib/incus",                      /* unix.socket: root-equivalent for group incus-admin */
         "-/var/lib/lxd",                        /* the same for group lxd */
         "-/var/snap",                           /* snaps' sockets: lxd, microk8s, docker... */

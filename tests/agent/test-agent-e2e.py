@@ -247,9 +247,46 @@ def scenario_task_credential():
     tap.check(r.rc == 2 and "exclude" in r.err, "--task and --task-credential exclude each other", r)
 
 
+def limit_file_size(size):
+    """For preexec_fn: writes to regular files beyond size fail with EFBIG, as on a full disk."""
+    def set_limit():
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # the write fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    return set_limit
+
+
+def scenario_transcript_errors():
+    """A transcript that cannot be written is said on stderr and ends the run with exit status 8."""
+    ws, state = new_workspace("full"), os.path.join(TMP, "state-full")
+    llm = FakeLLM(FAKE, TMP, [{"content": "Done."}], repeat_last=True)
+    for size, what in ((0, "no line"), (300, "the first lines only")):
+        cleanup(state)
+        proc = subprocess.run([AGENT] + agent_args(llm, ws, state, "--task", "x"), capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL, preexec_fn=limit_file_size(size))
+        tap.check(proc.returncode == 8, "a transcript that takes %s: exit status 8, not 0" % what,
+                  "%s\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
+        tap.check("cannot write the transcript" in proc.stderr and "File too large" in proc.stderr and
+                  proc.stderr.count("cannot write the transcript") == 1,
+                  "... said once on stderr, with the path and the error", proc.stderr)
+        tap.check("transcript-error after 1 step" in proc.stdout and "(exit status 8)" in proc.stdout,
+                  "... and in the final status line", proc.stdout)
+    proc = subprocess.run([AGENT] + agent_args(llm, ws, "/proc/self/no-such-dir", "--task", "x"),
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    llm.stop()
+    tap.check(proc.returncode == 8 and "cannot create a transcript in /proc/self/no-such-dir" in proc.stderr,
+              "a transcript that cannot be created: said on stderr, exit status 8",
+              "%s\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
+    proc = subprocess.run([AGENT] + agent_args(llm, ws, "/proc/self/no-such-dir", "--task", "x",
+                                               "--no-transcript"),
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    tap.check(proc.returncode != 8, "--no-transcript asks for none: no transcript error", proc.returncode)
+
+
 try:
     for s in (scenario_fix_failing_test, scenario_stream_forms, scenario_errors, scenario_budget_and_resume,
-              scenario_context_and_socket, scenario_cancel, scenario_task_credential):
+              scenario_context_and_socket, scenario_cancel, scenario_task_credential,
+              scenario_transcript_errors):
         print("# " + s.__doc__.splitlines()[0], flush=True)
         s()
 finally:

@@ -93,8 +93,10 @@ check_output "... whose sessions read it" "^$SUM$" \
         as alice openmonoctl run --pipe -p mysecretapp -- /bin/sh -c 'sha256sum <"$CREDENTIALS_DIRECTORY/GIT_TOKEN" | cut -d" " -f1'
 check_output "... and which shows the grant" 'Secrets: \[ ?"GIT_TOKEN" ?\]' as alice openmonoctl project show mysecretapp
 testbed_run runuser -u alice -- openmonoctl project remove mysecretapp
+# Its only credential is the default git identity (openmono-gitconfig), which is no secret.
 check_output "an ad-hoc session receives no secrets" "^none$" \
-        as alice openmonoctl run --pipe -w $WS -- /bin/sh -c 'test -z "$CREDENTIALS_DIRECTORY" && echo none'
+        as alice openmonoctl run --pipe -w $WS -- /bin/sh -c \
+        'ls -A "${CREDENTIALS_DIRECTORY:-/nonexistent}" 2>/dev/null | grep -vx openmono-gitconfig | grep -q . || echo none'
 
 echo "# The canary appears nowhere but in the session"
 ID=$(testbed_run runuser -u alice -- openmonoctl run -d -p secretapp -- /bin/sleep 120)
