@@ -16,20 +16,9 @@
 #include "user-util.h"
 #include "workspace.h"
 
+/* Leaves out what the project does not set, rather than writing an empty list. */
 static int add_strv(json_object *o, const char *key, char *const *l) {
-        json_object *a;
-
-        if (!l)
-                return 0;
-        a = json_object_new_array();
-        if (!a)
-                return -ENOMEM;
-        STRV_FOREACH(s, l)
-                if (json_object_array_add(a, json_object_new_string(*s)) < 0) {
-                        json_object_put(a);
-                        return -ENOMEM;
-                }
-        return json_add_take(o, key, a);
+        return l ? json_add_strv(o, key, l) : 0;
 }
 
 static int add_sandbox(json_object *o, const SessionSettings *s) {

@@ -247,6 +247,20 @@ int unit_properties_add_name_list(UnitProperties *props, const char *name, bool 
         return strv_copy_to(names, &p->name_list.names);
 }
 
+/* Copies both strings, or neither. Returns 0 or -ENOMEM. */
+static int strdup_pair(const char *a, const char *b, char **ret_a, char **ret_b) {
+        char *x = strdup(a), *y = strdup(b);
+
+        if (!x || !y) {
+                free(x);
+                free(y);
+                return -ENOMEM;
+        }
+        *ret_a = x;
+        *ret_b = y;
+        return 0;
+}
+
 int unit_properties_add_bind_path(UnitProperties *props, const char *name,
                                   const char *source, const char *destination, bool ignore_enoent) {
         UnitProperty *p = unit_properties_extend(props, name, UNIT_PROPERTY_BIND_PATHS);
@@ -259,13 +273,8 @@ int unit_properties_add_bind_path(UnitProperties *props, const char *name,
         if (!items)
                 return -ENOMEM;
         p->bind_paths.items = items;
-        s = strdup(source);
-        d = strdup(destination);
-        if (!s || !d) {
-                free(s);
-                free(d);
+        if (strdup_pair(source, destination, &s, &d) < 0)
                 return -ENOMEM;
-        }
         items[p->bind_paths.n_items++] = (UnitBindPath) {
                 .source = s,
                 .destination = d,
@@ -305,13 +314,8 @@ int unit_properties_add_credential(UnitProperties *props, const char *name,
         if (!items)
                 return -ENOMEM;
         p->credentials.items = items;
-        n = strdup(credential);
-        f = strdup(path);
-        if (!n || !f) {
-                free(n);
-                free(f);
+        if (strdup_pair(credential, path, &n, &f) < 0)
                 return -ENOMEM;
-        }
         items[p->credentials.n_items++] = (UnitCredential) { .name = n, .path = f };
         return 0;
 }
@@ -327,13 +331,8 @@ int unit_properties_add_tmpfs(UnitProperties *props, const char *name, const cha
         if (!items)
                 return -ENOMEM;
         p->tmpfs.items = items;
-        t = strdup(path);
-        o = strdup(options);
-        if (!t || !o) {
-                free(t);
-                free(o);
+        if (strdup_pair(path, options, &t, &o) < 0)
                 return -ENOMEM;
-        }
         items[p->tmpfs.n_items++] = (UnitTmpfs) { .path = t, .options = o };
         return 0;
 }
