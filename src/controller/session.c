@@ -87,6 +87,7 @@ Session *session_free(Session *s) {
                 (void) varlink_errorf(s->start_link, VARLINK_ERROR_DISCONNECTED,
                                       "The controller stopped before systemd answered for session %s.", s->id);
         s->start_link = varlink_unref(s->start_link);
+        s->spawn_wait = spawn_failure_wait_free(s->spawn_wait);
         for (size_t i = 0; i < s->n_watchers; i++) {
                 if (varlink_has_pending_call(s->watchers[i]))
                         (void) varlink_errorf(s->watchers[i], VARLINK_ERROR_DISCONNECTED,
@@ -180,18 +181,31 @@ static SessionState state_from_unit(const char *active, uint32_t job, int exec_c
         return SESSION_EXITED;
 }
 
+static void session_update(Session *s);
+
+static void on_spawn_failure_read(Session *s) {
+        s->spawn_wait = spawn_failure_wait_free(s->spawn_wait);
+        session_update(s);
+}
+
 /* systemd's own exit statuses (EXIT_CHDIR 200 ... EXIT_BPF 245) say a step before the command
- * failed; the journal says why. A command that exits with such a status itself has no entry. */
-static void session_read_spawn_failure(Session *s) {
+ * failed; the journal says why. A command that exits with such a status itself has no entry.
+ * The end is told to nobody before the journal was read, so that everyone hears why. Returns 1
+ * while that is still under way. */
+static int session_read_spawn_failure(Session *s, SessionState state) {
         int r;
 
-        if (s->state != SESSION_EXITED || s->exit_code != CLD_EXITED || s->exit_status < 200 ||
-            s->exit_status > 245 || !streq_ptr(s->result, "exit-code"))
-                return;
+        if (s->spawn_wait)
+                return 1;
+        if (s->spawn_looked_up || state != SESSION_EXITED || s->unit_exec_code != CLD_EXITED ||
+            s->unit_exec_status < 200 || s->unit_exec_status > 245 || !streq_ptr(s->unit_result, "exit-code"))
+                return 0;
+        s->spawn_looked_up = true;
         s->spawn_executable = mfree(s->spawn_executable);
-        r = session_spawn_failure_read(s->unit, &s->spawn_errno, &s->spawn_executable);
+        r = session_spawn_failure_wait(s, on_spawn_failure_read, &s->spawn_wait);
         if (r < 0)
-                log_debug_errno(r, "No spawn failure of %s in the journal: %m", s->unit);
+                log_debug_errno(r, "Failed to read the spawn failure of %s from the journal: %m", s->unit);
+        return r == 0;
 }
 
 /* Works out the session's state from what systemd said last. Returns 1 if it changed. */
@@ -201,14 +215,13 @@ static int session_evaluate(Session *s) {
         if (!s->active_state)
                 return 0;               /* nothing heard from the unit yet */
         state = state_from_unit(s->active_state, s->unit_job, s->unit_exec_code, s->state);
-        if (state == s->state)
+        if (state == s->state || session_read_spawn_failure(s, state) > 0)
                 return 0;
         s->state = state;
         s->exit_code = s->unit_exec_code;
         s->exit_status = s->unit_exec_status;
         free(s->result);
         s->result = s->unit_result ? strdup(s->unit_result) : NULL;
-        session_read_spawn_failure(s);
         return 1;
 }
 

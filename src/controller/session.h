@@ -15,6 +15,7 @@
 
 typedef struct Manager Manager;
 typedef struct Session Session;
+typedef struct SpawnFailureWait SpawnFailureWait;
 
 /* Called once systemd has answered a StartTransientUnit sent on behalf of link: error is 0 when
  * it accepted the job, or a negative errno with systemd's message. It only replies on link; the
@@ -60,6 +61,8 @@ struct Session {
         uint64_t runtime_max_usec;      /* RuntimeMaxSec= of the unit, UINT64_MAX for none */
         int spawn_errno;                /* why systemd could not run the command, or 0 */
         char *spawn_executable;         /* what it tried to run then */
+        SpawnFailureWait *spawn_wait;   /* the end is known, the journal not read yet */
+        bool spawn_looked_up;           /* the journal was asked about this end */
         sd_bus_slot *start_slot;        /* the slice's totals or StartTransientUnit sent, no answer yet */
         sd_bus_message *start_call;     /* StartTransientUnit, sent once the slice has its totals */
         Varlink *start_link;            /* the call waiting for that answer */
@@ -73,10 +76,16 @@ static inline bool session_state_is_final(SessionState s) {
         return s == SESSION_EXITED || s == SESSION_FAILED;
 }
 
-/* Reads from the journal why systemd could not run unit's command: the errno and the
- * executable of its spawn failure entry. Returns 1 and sets both (*ret_executable may be NULL),
- * -ENODATA if there is no such entry, or another negative errno. Waits briefly for journald. */
-int session_spawn_failure_read(const char *unit, int *ret_errno, char **ret_executable);
+/* Looks in the journal for why systemd could not run the command of s's unit: the errno and
+ * the executable of its spawn failure entry go to s->spawn_errno and s->spawn_executable.
+ * Returns 1 if the entry was there already, or 0 with *ret set: the wait for it goes on in the
+ * event loop, and done(s) runs once it came or after a short while without it; the caller owns
+ * *ret and frees it in done at the latest. A negative errno if the journal could not be read;
+ * nothing is pending then. */
+typedef void (*SpawnFailureDone)(Session *s);
+int session_spawn_failure_wait(Session *s, SpawnFailureDone done, SpawnFailureWait **ret);
+SpawnFailureWait *spawn_failure_wait_free(SpawnFailureWait *w);
+DEFINE_PTR_CLEANUP(SpawnFailureWait *, spawn_failure_wait_free);
 
 /* Creates a session object for id and registers it with m. */
 int session_new(Manager *m, const char *id, Session **ret);
