@@ -462,20 +462,6 @@ static int on_wait_reply(Varlink *link, json_object *params, const char *error_i
         return 0;
 }
 
-/* The exit code of an ended session as run reports it: its own status, 128+signal if killed. */
-static int wait_exit_code(json_object *s) {
-        const char *exit = NULL;
-        int64_t status = 1;
-
-        (void) json_get_string(s, "exit", &exit);
-        (void) json_get_int64(s, "exit_status", &status);
-        if (streq_ptr(exit, "exited"))
-                return status == 0 ? 0 : CTL_EXIT_STATUS((int) status);
-        if (streq_ptr(exit, "killed"))
-                return CTL_EXIT_STATUS(128 + (int) status);
-        return CTL_EXIT_STATUS(EXIT_FAILURE);
-}
-
 /* Waits until the session has ended and exits with its exit status. Outlives restarts of the
  * controller: the session runs on under systemd, and the controller comes back on the next
  * connection. */
@@ -515,7 +501,8 @@ static int session_wait(const char *id) {
                         printf("Session %s ended: %s.\n", id, format_end(end, sizeof end, w.session));
                 if (arg_json)
                         ctl_print_json(w.session);
-                r = wait_exit_code(w.session);
+                r = ctl_session_exit_code(w.session, /* command= */ NULL);
+                r = r == 0 ? 0 : CTL_EXIT_STATUS(r);
         }
         json_object_put(w.session);
         return r;

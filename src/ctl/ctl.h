@@ -13,7 +13,7 @@ enum {
         EXIT_USAGE = 2,                 /* bad command line */
         EXIT_UNREACHABLE = 3,           /* the controller is not installed or not running */
         EXIT_DENIED = 4,                /* the controller refused the caller, or a ceiling the request */
-        /* run and shell: why a session's command did not end by itself (as timeout(1), shells
+        /* run, shell and session wait: why a session's command did not end by itself (as timeout(1), shells
          * and container runtimes report these). */
         EXIT_RUNTIME_LIMIT = 124,       /* stopped by its runtime limit */
         EXIT_SANDBOX_FAILED = 125,      /* systemd could not set the sandbox up */
@@ -49,6 +49,11 @@ int ctl_handle_error(const char *method, const char *error_id, json_object *repl
 
 /* Maps a verb's result to the process exit code. */
 int ctl_exit_code(int r);
+/* The exit status of an ended session (the controller's "session" object) as run, shell and
+ * session wait exit with it: the command's own status, 128+N if signal N killed it, or one of
+ * EXIT_RUNTIME_LIMIT...EXIT_NOT_FOUND (EXIT_FAILURE without an exit), saying why on stderr.
+ * command names what was run when the session does not say; it may be NULL. */
+int ctl_session_exit_code(json_object *session, const char *command);
 /* Prints o as pretty JSON on stdout. */
 void ctl_print_json(json_object *o);
 /* Formats a duration for humans, e.g. "2h 5min", "3.2s". */

@@ -104,6 +104,11 @@ check_output "carol (an administrator) lists it" "$id" as carol openmonoctl sess
 check_output "'session wait' of a session that has already ended answers at once" "rc=3" \
         sh -c "timeout 10 runuser -u alice -- openmonoctl session wait $id; echo rc=\$?"
 
+id=$(testbed_run runuser -u alice -- openmonoctl run -d -w $WS --runtime-max=1s -- sleep 60)
+check_output "a session its runtime limit stopped: 'session wait' says so and exits 124, as run does" \
+        "runtime limit 1s reached\..*rc=124$" \
+        sh -c "runuser -u alice -- openmonoctl session wait $id 2>&1; echo rc=\$?"
+
 id=$(detached 'kill -KILL $$')
 check_output "a session killed by SIGKILL: wait exits 128+9" "rc=137" \
         sh -c "runuser -u alice -- openmonoctl session wait $id; echo rc=\$?"
