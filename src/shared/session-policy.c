@@ -14,6 +14,7 @@
 #include "cidr.h"
 #include "session-netns.h"
 #include "session-policy.h"
+#include "string-util.h"
 #include "strv.h"
 #include "unit-props.h"
 
@@ -154,13 +155,8 @@ int session_policy_add_credential(SessionPolicy *p, const char *name, const char
         if (!c)
                 return -ENOMEM;
         p->credentials = c;
-        n = strdup(name);
-        f = strdup(path);
-        if (!n || !f) {
-                free(n);
-                free(f);
+        if (strdup_pair(name, path, &n, &f) < 0)
                 return -ENOMEM;
-        }
         c[p->n_credentials++] = (SessionCredential) { .name = n, .path = f };
         return 0;
 }

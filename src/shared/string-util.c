@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "string-util.h"
 
@@ -18,4 +19,17 @@ int free_and_asprintf(char **p, const char *format, ...) {
         free(*p);
         *p = r < 0 ? NULL : s;
         return r < 0 ? -ENOMEM : 0;
+}
+
+int strdup_pair(const char *a, const char *b, char **ret_a, char **ret_b) {
+        char *x = strdup(a), *y = strdup(b);
+
+        if (!x || !y) {
+                free(x);
+                free(y);
+                return -ENOMEM;
+        }
+        *ret_a = x;
+        *ret_b = y;
+        return 0;
 }

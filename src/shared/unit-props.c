@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 
+#include "string-util.h"
 #include "strv.h"
 #include "unit-props.h"
 
@@ -245,20 +246,6 @@ int unit_properties_add_name_list(UnitProperties *props, const char *name, bool 
                 return -ENOMEM;
         p->name_list.allow = allow;
         return strv_copy_to(names, &p->name_list.names);
-}
-
-/* Copies both strings, or neither. Returns 0 or -ENOMEM. */
-static int strdup_pair(const char *a, const char *b, char **ret_a, char **ret_b) {
-        char *x = strdup(a), *y = strdup(b);
-
-        if (!x || !y) {
-                free(x);
-                free(y);
-                return -ENOMEM;
-        }
-        *ret_a = x;
-        *ret_b = y;
-        return 0;
 }
 
 int unit_properties_add_bind_path(UnitProperties *props, const char *name,
