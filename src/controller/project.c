@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Project files: reading, validating, writing and listing them, and who may use them. */
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -174,45 +173,15 @@ int project_load(const ProjectDirs *d, const char *name, Project **ret, ConfigDi
         return load_scope(d, PROJECT_SCOPE_USER, name, ret, diag);
 }
 
-/* Reads the project names of one directory; files that are not NAME.project are ignored. */
-static int list_names(const char *dir, char ***names) {
-        _cleanup_(closedirp) DIR *dp = opendir(dir);
-        struct dirent *de;
-
-        if (!dp)
-                return errno == ENOENT ? 0 : -errno;
-        while ((de = readdir(dp))) {
-                size_t n = strlen(de->d_name);
-                _cleanup_free_ char *name = NULL;
-
-                if (n <= strlen(PROJECT_SUFFIX) || !streq(de->d_name + n - strlen(PROJECT_SUFFIX), PROJECT_SUFFIX))
-                        continue;
-                name = strndup(de->d_name, n - strlen(PROJECT_SUFFIX));
-                if (!name)
-                        return -ENOMEM;
-                if (!project_name_is_valid(name) || strv_contains(*names, name))
-                        continue;
-                if (strv_consume(names, steal_ptr(name)) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-static int compare_strings(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int project_foreach(const ProjectDirs *d, int (*f)(Project *p, void *userdata), void *userdata) {
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
-        r = list_names(d->system, &names);
-        if (r >= 0)
-                r = list_names(d->user, &names);
+        /* Files that are not NAME.project are ignored. */
+        r = dirs_list_names((const char *const[]) { d->system, d->user }, 2, PROJECT_SUFFIX,
+                            project_name_is_valid, &names);
         if (r < 0)
                 return r;
-        if (names)
-                qsort(names, strv_length(names), sizeof(char *), compare_strings);
         STRV_FOREACH(n, names) {
                 _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
                 _cleanup_(project_freep) Project *p = NULL;

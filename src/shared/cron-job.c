@@ -269,46 +269,9 @@ int cron_job_load(const CronDirs *d, const char *name, CronJob **ret, ConfigDiag
         return load_scope(d->user, CRON_SCOPE_USER, name, ret, diag);
 }
 
-static int list_dir(const char *dir, char ***names) {
-        _cleanup_(closedirp) DIR *dp = opendir(dir);
-        struct dirent *de;
-
-        if (!dp)
-                return errno == ENOENT ? 0 : -errno;
-        while ((de = readdir(dp))) {
-                size_t n = strlen(de->d_name), s = strlen(CRON_SUFFIX);
-                _cleanup_free_ char *name = NULL;
-
-                if (n <= s || !streq(de->d_name + n - s, CRON_SUFFIX))
-                        continue;
-                name = strndup(de->d_name, n - s);
-                if (!name)
-                        return -ENOMEM;
-                if (!cron_job_name_is_valid(name) || strv_contains(*names, name))
-                        continue;
-                if (strv_consume(names, steal_ptr(name)) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-static int compare_strings(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int cron_job_list_names(const CronDirs *d, char ***ret) {
-        _cleanup_strv_free_ char **names = NULL;
-        int r;
-
-        r = list_dir(d->system, &names);
-        if (r >= 0)
-                r = list_dir(d->user, &names);
-        if (r < 0)
-                return r;
-        if (names)
-                qsort(names, strv_length(names), sizeof(char *), compare_strings);
-        *ret = steal_ptr(names);
-        return 0;
+        return dirs_list_names((const char *const[]) { d->system, d->user }, 2, CRON_SUFFIX,
+                               cron_job_name_is_valid, ret);
 }
 
 int cron_job_format(const CronJob *j, char **ret) {

@@ -11,6 +11,7 @@
 
 #include "fs-util.h"
 #include "macro.h"
+#include "strv.h"
 
 static int write_all(int fd, const void *data, size_t size) {
         const char *p = data;
@@ -80,4 +81,49 @@ int credential_path(const char *name, char **ret) {
         if (!dir)
                 return -ENXIO;
         return asprintf(ret, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
+}
+
+/* Adds the names of one directory to *names. */
+static int dir_list_names(const char *dir, const char *suffix, bool (*valid)(const char *name), char ***names) {
+        _cleanup_(closedirp) DIR *dp = opendir(dir);
+        size_t s = strlen(suffix);
+        struct dirent *de;
+
+        if (!dp)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(dp))) {
+                size_t n = strlen(de->d_name);
+                _cleanup_free_ char *name = NULL;
+
+                if (n <= s || !streq(de->d_name + n - s, suffix))
+                        continue;
+                name = strndup(de->d_name, n - s);
+                if (!name)
+                        return -ENOMEM;
+                if (!valid(name) || strv_contains(*names, name))
+                        continue;
+                if (strv_consume(names, steal_ptr(name)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int dirs_list_names(const char *const *dirs, size_t n_dirs, const char *suffix, bool (*valid)(const char *name),
+                    char ***ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        for (size_t i = 0; i < n_dirs; i++) {
+                r = dir_list_names(dirs[i], suffix, valid, &names);
+                if (r < 0)
+                        return r;
+        }
+        if (names)
+                qsort(names, strv_length(names), sizeof(char *), compare_strings);
+        *ret = steal_ptr(names);
+        return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -13,3 +14,9 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
 /* Sets *ret to the path of the service credential name in $CREDENTIALS_DIRECTORY. Returns 0,
  * -EINVAL for a name that is not a file name, -ENXIO when the variable is not set. */
 int credential_path(const char *name, char **ret);
+
+/* Sets *ret to the sorted NAMEs of the files NAME<suffix> in the directories dirs[0..n_dirs-1]
+ * (configuration files: projects, cron jobs), each name once, leaving out names valid() refuses
+ * and directories that do not exist. Returns 0 or a negative errno. */
+int dirs_list_names(const char *const *dirs, size_t n_dirs, const char *suffix, bool (*valid)(const char *name),
+                    char ***ret);
