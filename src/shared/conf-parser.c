@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "conf-parser.h"
+#include "file-util.h"
 #include "parse-util.h"
 #include "strv.h"
 
@@ -367,41 +368,6 @@ static bool is_missing(int error) {
         return error == ENOENT || error == ENOTDIR;
 }
 
-/* Reads all of fd, up to CONFIG_FILE_MAX bytes. */
-static int read_fd(int fd, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
-
-        for (;;) {
-                ssize_t k;
-
-                if (size == allocated) {
-                        char *b;
-
-                        if (allocated > CONFIG_FILE_MAX)
-                                return -EFBIG;
-                        allocated = allocated ? allocated * 2 : 4096;
-                        b = realloc(buf, allocated);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                }
-                k = read(fd, buf + size, allocated - size);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                size += (size_t) k;
-        }
-        if (size > CONFIG_FILE_MAX)
-                return -EFBIG;
-        *ret = steal_ptr(buf);
-        *ret_size = size;
-        return 0;
-}
-
 /* Parses the file at path. Returns 1 if it was parsed, 0 if it does not exist and missing_ok is
  * set, or a negative errno with the error recorded in diag. */
 static int parse_path(const char *path, bool missing_ok, const ConfigItem *table, void *userdata,
@@ -424,7 +390,7 @@ static int parse_path(const char *path, bool missing_ok, const ConfigItem *table
         if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
                 return diag_fail(diag, S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD,
                                  "%s: not a regular file", path);
-        r = read_fd(fd, &buf, &size);
+        r = read_fd_full(fd, CONFIG_FILE_MAX, &buf, &size);
         if (r == -EFBIG)
                 return diag_fail(diag, r, "%s: file too large, more than %u bytes", path,
                                  CONFIG_FILE_MAX);

@@ -508,6 +508,34 @@ static void test_parse_file(void **state) {
         assert_int_equal(s.workers, 5);
 }
 
+/* A config file is read whole up to CONFIG_FILE_MAX bytes, not one byte more. */
+static void test_parse_file_size(void **state) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics d = {};
+        _cleanup_(settings_done) Settings s = {};
+        _cleanup_free_ char *text = malloc(CONFIG_FILE_MAX + 2), *path = NULL;
+        const char *root = *state;
+
+        assert_non_null(text);
+        /* Comment lines, then one setting that ends exactly at the limit. */
+        memset(text, '#', CONFIG_FILE_MAX);
+        for (size_t i = 79; i < CONFIG_FILE_MAX; i += 80)
+                text[i] = '\n';
+        memcpy(text + CONFIG_FILE_MAX - 18, "\n[Main]\nWorkers=7\n", 18);
+        text[CONFIG_FILE_MAX] = 0;
+        write_file(root, "max.conf", text);
+        path = root_path(root, "max.conf");
+        assert_int_equal(config_parse_file(path, items, &s, &d), 0);
+        assert_int_equal(s.workers, 7);
+
+        text[CONFIG_FILE_MAX] = '#';
+        text[CONFIG_FILE_MAX + 1] = 0;
+        write_file(root, "big.conf", text);
+        path = mfree(path);
+        path = root_path(root, "big.conf");
+        assert_int_equal(config_parse_file(path, items, &s, &d), -EFBIG);
+        assert_non_null(strstr(d.error, "file too large"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_syntax),
@@ -523,6 +551,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_standard_errors, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_standard_no_root, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_parse_file, setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_parse_file_size, setup_root, teardown_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

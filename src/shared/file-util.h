@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Whole-file reads and writes on file descriptors, for the file tools. */
+/* Whole-file reads and writes on file descriptors (the agent's file tools, config files). */
 
 #include <stdbool.h>
 #include <stddef.h>
