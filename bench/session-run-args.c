@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Prints, one per line, the systemd-run arguments that give a unit the same sandbox as an
  * ad-hoc OpenMono session of USER on WORKSPACE with network POLICY, for the reference side of
- * bench/session-start. It goes through the same policy function as the controller. */
+ * bench/session-start. It goes through the same policy function as the controller; what the
+ * controller adds outside it (the git identity credential, the pinned mounts) the script adds
+ * or reports. Exits 3 for a network policy this build does not know. */
 
 #include <pwd.h>
 #include <stdio.h>
@@ -31,6 +33,11 @@ int main(int argc, char *argv[]) {
         p->owner_gid = pw->pw_gid;
         p->identity = SESSION_IDENTITY_OWNER;
         p->network = network_policy_from_string(argv[4]);
+        /* Its own exit status: bench/session-start.sh skips a policy this build does not know. */
+        if (p->network < 0) {
+                fprintf(stderr, "Unknown network policy %s\n", argv[4]);
+                return 3;
+        }
         /* NO_MODEL_URL=1: the reference without the model relay, to measure what it costs. */
         p->model_url = !getenv("NO_MODEL_URL");
         /* Each session has a network of its own, named after its id: sessions started one after
