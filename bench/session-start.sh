@@ -6,7 +6,8 @@
 # openmono-netns@ unit for its own network namespace, the same openmono-session-init relay in
 # front of the command, plus the git identity credential the controller adds. Before timing, one
 # session of each kind is started side by side and every unit property that still differs is
-# printed. Then CONCURRENT sessions are started at once, with the controller's memory use.
+# printed. Then CONCURRENT sessions are started at once (for the policies in
+# CONCURRENT_POLICIES, default none and intranet), with the controller's memory use.
 #
 # Goal (issue "Every session in its own network"): openmonoctl at most 1.15 times the raw unit,
 # by the medians. A JSON line per policy follows its table.
@@ -198,6 +199,7 @@ bench_round_trip() {    # POLICY
 
         echo "Session round trip, network $policy, $RUNS interleaved runs each (ms)"
         compare_units "$policy"
+        wait_networks_gone
         mapfile -t lines < <(time_interleaved "${cmds[@]}")
         rm -rf "$argdir"
         printf "  %-50s %8s %8s\n" "" median p90
@@ -225,13 +227,28 @@ active_sessions() {
         systemctl list-units --no-legend --state=active,activating 'openmono-session-*' | wc -l
 }
 
-bench_concurrent() {
-        local users=$(((CONCURRENT + PER_USER - 1) / PER_USER)) t0 t1 pid u n=0
+# Waits until the networks of the sessions just stopped are gone, so that their removal does not
+# weigh on what is measured next.
+wait_networks_gone() {
+        local i
+        for ((i = 0; i < 600; i++)); do
+                [ "$(systemctl list-units --no-legend --state=active,activating,deactivating 'openmono-netns@*' |
+                     wc -l)" = 0 ] && return 0
+                sleep 0.1
+        done
+        echo "networks of stopped sessions still there after 60 s" >&2
+}
+
+bench_concurrent() {    # POLICY
+        local policy=$1 users=$(((CONCURRENT + PER_USER - 1) / PER_USER)) t0 t1 pid u n=0 hwm0
         for ((u = 1; u <= users; u++)); do ensure_user omb$u; done
+        pid=$(systemctl show -P MainPID openmonod.service)
+        hwm0=$(awk '/VmHWM/ { print $2 }' /proc/$pid/status)
         t0=$(date +%s%N)
         for ((u = 1; u <= users && n < CONCURRENT; u++)); do
                 for ((i = 0; i < PER_USER && n < CONCURRENT; i++, n++)); do
-                        runuser -u omb$u -- openmonoctl run --detach -w /home/omb$u/ws -- /bin/sleep 120 >/dev/null &
+                        runuser -u omb$u -- openmonoctl run --detach --network "$policy" -w /home/omb$u/ws -- \
+                                /bin/sleep 120 >/dev/null &
                 done
         done
         wait
@@ -240,15 +257,15 @@ bench_concurrent() {
                 (( $(date +%s%N) - t0 < 120000000000 )) || { echo "only $(active_sessions) sessions came up" >&2; break; }
         done
         t1=$(date +%s%N)
-        pid=$(systemctl show -P MainPID openmonod.service)
         echo
-        echo "$CONCURRENT concurrent sessions ($users users, default policy)"
+        echo "$CONCURRENT concurrent sessions ($users users, network $policy)"
         printf "  %-50s %8.1f ms\n" "time until all are active" "$(awk -v d=$((t1 - t0)) 'BEGIN { print d / 1000000 }')"
-        printf "  %-50s %8s\n" "controller peak RSS (VmHWM)" "$(awk '/VmHWM/ { print $2 " kB" }' /proc/$pid/status)"
+        printf "  %-50s %8s\n" "controller peak RSS (VmHWM; before: $hwm0 kB)" "$(awk '/VmHWM/ { print $2 " kB" }' /proc/$pid/status)"
         printf "  %-50s %8s\n" "controller RSS now (VmRSS)" "$(awk '/VmRSS/ { print $2 " kB" }' /proc/$pid/status)"
-        printf '{"bench": "session-concurrent", "sessions": %d, "all_active_ms": %d, "controller_vmhwm_kb": %d}\n' \
-                "$CONCURRENT" $(((t1 - t0) / 1000000)) "$(awk '/VmHWM/ { print $2 }' /proc/$pid/status)"
+        printf '{"bench": "session-concurrent", "policy": "%s", "sessions": %d, "all_active_ms": %d, "controller_vmhwm_kb": %d}\n' \
+                "$policy" "$CONCURRENT" $(((t1 - t0) / 1000000)) "$(awk '/VmHWM/ { print $2 }' /proc/$pid/status)"
         systemctl stop 'openmono-session-*.service'
+        wait_networks_gone
 }
 
 ensure_user $USER_NAME
@@ -264,5 +281,7 @@ for policy in $POLICIES; do
         bench_round_trip "$policy"
 done
 bench_client_cost
-[ "$CONCURRENT" -gt 0 ] && bench_concurrent
+if [ "$CONCURRENT" -gt 0 ]; then
+        for policy in ${CONCURRENT_POLICIES:-none intranet}; do bench_concurrent "$policy"; done
+fi
 exit 0
