@@ -6,8 +6,8 @@
 # openmono-netns@ unit for its own network namespace, the same openmono-session-init relay in
 # front of the command, plus the git identity credential the controller adds. Before timing, one
 # session of each kind is started side by side and every unit property that still differs is
-# printed. Then CONCURRENT sessions are started at once (for the policies in
-# CONCURRENT_POLICIES, default none and intranet), with the controller's memory use.
+# printed. Then CONCURRENT sessions are started at once (for each policy in
+# CONCURRENT_POLICIES, default intranet), with the controller's memory use.
 #
 # Goal (issue "Every session in its own network"): openmonoctl at most 1.15 times the raw unit,
 # by the medians. A JSON line per policy follows its table.
@@ -18,7 +18,7 @@ set -euo pipefail
 
 RUNS=${1:-50}
 CONCURRENT=${2:-100}
-POLICIES=${POLICIES:-none intranet proxy}
+POLICIES=${POLICIES-none intranet proxy}
 GOAL=1.15
 PER_USER=15                     # below the default per-user session cap
 ARGS_TOOL=${SESSION_RUN_ARGS:-$(dirname "$0")/../build/bench/session-run-args}
@@ -239,6 +239,17 @@ wait_networks_gone() {
         echo "networks of stopped sessions still there after 60 s" >&2
 }
 
+# Waits until the controller has forgotten the sessions just stopped: they count against each
+# user's cap until it has seen them go.
+wait_sessions_gone() {
+        local i
+        for ((i = 0; i < 600; i++)); do
+                openmonoctl session list 2>/dev/null | grep -q ' omb[0-9]* ' || return 0
+                sleep 0.1
+        done
+        echo "the controller still lists stopped sessions after 60 s" >&2
+}
+
 bench_concurrent() {    # POLICY
         local policy=$1 users=$(((CONCURRENT + PER_USER - 1) / PER_USER)) t0 t1 pid u n=0 hwm0
         for ((u = 1; u <= users; u++)); do ensure_user omb$u; done
@@ -265,6 +276,7 @@ bench_concurrent() {    # POLICY
         printf '{"bench": "session-concurrent", "policy": "%s", "sessions": %d, "all_active_ms": %d, "controller_vmhwm_kb": %d}\n' \
                 "$policy" "$CONCURRENT" $(((t1 - t0) / 1000000)) "$(awk '/VmHWM/ { print $2 }' /proc/$pid/status)"
         systemctl stop 'openmono-session-*.service'
+        wait_sessions_gone
         wait_networks_gone
 }
 
@@ -282,6 +294,6 @@ for policy in $POLICIES; do
 done
 bench_client_cost
 if [ "$CONCURRENT" -gt 0 ]; then
-        for policy in ${CONCURRENT_POLICIES:-none intranet}; do bench_concurrent "$policy"; done
+        for policy in ${CONCURRENT_POLICIES-intranet}; do bench_concurrent "$policy"; done
 fi
 exit 0
