@@ -74,7 +74,7 @@ m.main()
 
 
 def fake_llm_command(fake_dir, script, port):
-    return [PYTHON, "-c", FAKE_LLM_NODELAY, os.path.join(fake_dir, "fake-llm.py"), "--script", script,
+    return [PYTHON, "-B", "-c", FAKE_LLM_NODELAY, os.path.join(fake_dir, "fake-llm.py"), "--script", script,
             "--port", str(port)]
 
 
