@@ -75,6 +75,9 @@ class Script:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: with Nagle's algorithm a kept-alive client waits
+    # for its own delayed ACK (40 ms) before the body arrives.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):
         if self.server.verbose:
