@@ -4,7 +4,7 @@
 #   netns-echo.py serve tcp|udp|unix ADDRESS [PORT]   echo "echo:" + what arrives
 #   netns-echo.py probe tcp|udp|unix ADDRESS [PORT]   send a line, print what came back, exit 0 only
 #                                                     if the echo came back within 3 s
-# "unix" addresses starting with "@" are abstract.
+# "unix" addresses starting with "@" are abstract; IPv6 addresses may carry a scope ("fe80::1%eth0").
 import socket
 import sys
 import threading
@@ -14,9 +14,13 @@ def unix_address(a):
     return "\0" + a[1:] if a.startswith("@") else a
 
 
+def ip_family(address):
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
 def serve(kind, address, port):
     if kind == "udp":
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(ip_family(address), socket.SOCK_DGRAM)
         s.bind((address, port))
         while True:
             data, peer = s.recvfrom(4096)
@@ -25,7 +29,7 @@ def serve(kind, address, port):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(unix_address(address))
     else:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(ip_family(address), socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((address, port))
     s.listen(64)
@@ -45,7 +49,7 @@ def answer(c):
 
 def probe(kind, address, port):
     if kind == "udp":
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(ip_family(address), socket.SOCK_DGRAM)
         s.settimeout(3)
         s.sendto(b"ping", (address, port))
         data = s.recv(4096)
