@@ -11,6 +11,7 @@
  * cost about as much as the netlink code would, and stay readable by any administrator. */
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -452,6 +453,18 @@ static bool unit_alive(sd_bus *bus, const char *id) {
         return !streq(state, "inactive") && !streq(state, "failed");
 }
 
+/* The sweep runs as the controller's ExecStartPre=+, which systemd 252 starts in the controller's
+ * own network namespace (PrivateNetwork=yes applies to "+" commands too): links, routes, nft and
+ * the forwarding sysctls it must repair are those of PID 1's. */
+static int join_host_network(void) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open("/proc/1/ns/net", O_RDONLY|O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
 /* Removes the namespaces whose unit systemd no longer runs, and host links whose namespace is
  * gone. Returns the number of leftovers removed. */
 static int netns_sweep(void) {
@@ -461,6 +474,9 @@ static int netns_sweep(void) {
         struct dirent *de;
         int r, n = 0;
 
+        r = join_host_network();
+        if (r < 0)
+                return r;
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return r;

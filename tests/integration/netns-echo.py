@@ -4,6 +4,9 @@
 #   netns-echo.py serve tcp|udp|unix ADDRESS [PORT]   echo "echo:" + what arrives
 #   netns-echo.py probe tcp|udp|unix ADDRESS [PORT]   send a line, print what came back, exit 0 only
 #                                                     if the echo came back within 3 s
+#   netns-echo.py gateway6                            print the other end of the /127 the IPv6
+#                                                     default route leaves by (no netlink or
+#                                                     /proc/net needed, which sessions lack)
 # "unix" addresses starting with "@" are abstract; IPv6 addresses may carry a scope ("fe80::1%eth0").
 import socket
 import sys
@@ -67,7 +70,17 @@ def probe(kind, address, port):
     return 0 if data == b"echo:ping" else 1
 
 
+def gateway6():
+    import ipaddress
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.connect(("2001:db8::1", 9))   # a route lookup only: nothing is sent
+    print(ipaddress.IPv6Address(s.getsockname()[0]) - 1)
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["gateway6"]:
+        return gateway6()
     verb, kind, address = sys.argv[1:4]
     port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     if verb == "serve":
