@@ -8,12 +8,16 @@
  * of its own (ProtectSystem=, PrivateTmp=...). A unit that the session BindsTo= also ties the
  * namespace's life to the session's in PID 1, which outlives any controller crash. Why `ip` and
  * `nft` and not hand-written netlink: two batches and one ruleset, each applied by one process,
- * cost about as much as the netlink code would, and stay readable by any administrator. */
+ * cost about as much as the netlink code would, and stay readable by any administrator.
+ *
+ * What session networks change on the host beyond their own links (forwarding, accept_ra) is
+ * recorded in SESSION_NETNS_STATE_FILE before it is changed, and given back when the last
+ * session network goes, by `remove` or, after a crash, by `sweep`. */
 
 #include <dirent.h>
-#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,11 +393,35 @@ static int state_apply(const SessionNetnsState *s) {
         return r;
 }
 
+/* Applies the ruleset, then forwarding, then the pair of index: the rules that limit forwarding
+ * are in place before it is switched on. */
+static int netns_build(const SessionNetnsState *s, const char *id, uint32_t index) {
+        _cleanup_free_ char *host = NULL, *peer = NULL, *name = NULL, *ruleset = NULL;
+        char ra[PATH_MAX];
+        int r;
+
+        if (asprintf(&name, SESSION_NETNS_NAME_PREFIX "%s", id) < 0 ||
+            session_netns_host_batch(s, id, index, &host) < 0 || session_netns_peer_batch(s, index, &peer) < 0 ||
+            session_netns_ruleset(s, &ruleset) < 0)
+                return -ENOMEM;
+        r = nft_apply(ruleset);
+        if (r >= 0)
+                r = state_apply(s);
+        if (r >= 0)
+                r = ip_batch(/* netns= */ NULL, host);
+        /* Never routes learned from a session: the input rules drop its advertisements already. */
+        snprintf(ra, sizeof(ra), "ipv6/conf/" SESSION_NETNS_LINK_PREFIX "%u/accept_ra", index);
+        if (r >= 0 && s->pools.pool6.family == AF_INET6)
+                r = sysctl_write(ra, '0');
+        if (r >= 0)
+                r = ip_batch(name, peer);
+        return r;
+}
+
 static int netns_add(const char *id) {
         _cleanup_(session_netns_state_done) SessionNetnsState s = {};
         _cleanup_free_ uint32_t *used = NULL;
-        _cleanup_free_ char *host = NULL, *peer = NULL, *name = NULL, *ruleset = NULL;
-        char ra[PATH_MAX];
+        _cleanup_free_ char *name = NULL;
         uint32_t index;
         int n, r;
 
@@ -405,32 +433,14 @@ static int netns_add(const char *id) {
         r = state_get(&s);
         if (r >= 0)
                 r = state_plan(&s, /* is_new= */ r > 0);
-        n = r < 0 ? r : list_links(&used, NULL);
-        if (n < 0)
-                goto fail;
-        r = session_netns_pool_pick(used, (size_t) n, session_netns_pools_capacity(&s.pools), &index);
+        if (r >= 0)
+                r = n = list_links(&used, NULL);
+        if (r >= 0)
+                r = session_netns_pool_pick(used, (size_t) n, session_netns_pools_capacity(&s.pools), &index);
+        if (r >= 0)
+                r = netns_build(&s, id, index);
         if (r < 0)
-                goto fail;
-        if (session_netns_host_batch(&s, id, index, &host) < 0 || session_netns_peer_batch(&s, index, &peer) < 0 ||
-            session_netns_ruleset(&s, &ruleset) < 0) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        r = nft_apply(ruleset);
-        if (r >= 0)
-                r = state_apply(&s);
-        if (r >= 0)
-                r = ip_batch(/* netns= */ NULL, host);
-        /* Never routes learned from a session: the input rules drop its advertisements already. */
-        snprintf(ra, sizeof(ra), "ipv6/conf/" SESSION_NETNS_LINK_PREFIX "%u/accept_ra", index);
-        if (r >= 0 && s.pools.pool6.family == AF_INET6)
-                r = sysctl_write(ra, '0');
-        if (r >= 0)
-                r = ip_batch(name, peer);
-        if (r >= 0)
-                return 0;
-fail:
-        (void) netns_remove(id);
+                (void) netns_remove(id);
         return r;
 }
 
