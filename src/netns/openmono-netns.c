@@ -211,7 +211,8 @@ static void state_undo(void) {
         if (r == -ENOENT)
                 return;
         if (r < 0) {
-                log_warning_errno(r, "Cannot read %s, leaving forwarding as it is: %m", SESSION_NETNS_STATE_FILE);
+                log_warning_errno(r, "Cannot read %s, leaving net.ipv4.ip_forward, net.ipv6.conf.*.forwarding "
+                                  "and accept_ra as they are: %m", SESSION_NETNS_STATE_FILE);
                 (void) unlink(SESSION_NETNS_STATE_FILE);
                 return;
         }
