@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Echo servers and their probe for tests/integration/test-netns.sh.
 #   netns-echo.py serve tcp|udp|unix ADDRESS [PORT]   echo "echo:" + what arrives
-#   netns-echo.py probe tcp|udp|unix ADDRESS [PORT]   send a line, print what came back, exit 0 only
-#                                                     if the echo came back within 3 s
+#   netns-echo.py probe tcp|udp|unix ADDRESS [PORT [SOURCE]]
+#                                                     send a line (tcp: from SOURCE), print what
+#                                                     came back, exit 0 only if the echo came
+#                                                     back within 3 s
 #   netns-echo.py gateway6                            print the other end of the /127 the IPv6
 #                                                     default route leaves by (no netlink or
 #                                                     /proc/net needed, which sessions lack)
@@ -50,7 +52,7 @@ def answer(c):
             pass
 
 
-def probe(kind, address, port):
+def probe(kind, address, port, source=None):
     if kind == "udp":
         s = socket.socket(ip_family(address), socket.SOCK_DGRAM)
         s.settimeout(3)
@@ -62,7 +64,7 @@ def probe(kind, address, port):
             s.settimeout(3)
             s.connect(unix_address(address))
         else:
-            s = socket.create_connection((address, port), 3)
+            s = socket.create_connection((address, port), 3, (source, 0) if source else None)
             s.settimeout(3)
         s.sendall(b"ping")
         data = s.recv(4096)
@@ -86,7 +88,7 @@ def main():
     if verb == "serve":
         serve(kind, address, port)
     try:
-        return probe(kind, address, port)
+        return probe(kind, address, port, sys.argv[5] if len(sys.argv) > 5 else None)
     except OSError as e:
         print(f"{kind} {address} {port}: {e}")
         return 1

@@ -118,6 +118,31 @@ LINK=$(testbed_run sh -c "for l in /sys/class/net/om-*; do grep -qx openmono-$ID
 note "the session's link on the host is $LINK"
 check "the bed reaches fe80::1%$LINK itself: a listener answers there" $ECHO probe tcp "fe80::1%$LINK" 7014
 check_output "the host's end takes no router advertisements from the session" "^0$" cat /proc/sys/net/ipv6/conf/$LINK/accept_ra
+# A session cannot add addresses (no CAP_NET_ADMIN, no raw sockets); root in its namespace stands
+# in for one that could, sending from an address of the pool that is not its own. Replies to it
+# could not come back anyway: counters after the host's own rules see what it forwards.
+SELF6=$(testbed_run sh -c "ip -n openmono-$ID -6 -o addr show eth0 scope global | grep -o 'fd6f[0-9a-f:]*'")
+SPOOF6=fd6f:6d6f:6e6f::99
+testbed_run sh -c "ip -n openmono-$ID addr add $SPOOF6/127 dev eth0 nodad
+        nft -f - <<EOF
+table inet omt6count {
+        chain forward {
+                type filter hook forward priority filter + 10; policy accept;
+                ip6 saddr $SELF6 counter
+                ip6 saddr $SPOOF6 counter
+        }
+}
+EOF"
+forwarded_from() {      # ADDRESS: how many packets from ADDRESS the host forwarded
+        testbed_run nft list table inet omt6count | grep "saddr $1 counter" | grep -o 'packets [0-9]*' | cut -d' ' -f2
+}
+check "from its own address $SELF6, the session's namespace reaches host A (positive control)" \
+        ip netns exec openmono-$ID $ECHO probe tcp $A6 7011 $SELF6
+check_output "... and the host forwarded those packets" "^[1-9][0-9]*$" forwarded_from $SELF6
+check_fails "from $SPOOF6, not its own, it does not reach host A" \
+        ip netns exec openmono-$ID $ECHO probe tcp $A6 7011 $SPOOF6
+check_output "... as the host forwarded nothing from that address" "^0$" forwarded_from $SPOOF6
+testbed_run nft delete table inet omt6count
 
 echo "# Forwarding on a host that did not forward"
 check_output "while a session runs, the bed forwards IPv4 and IPv6" "^1 1$" forwarding
