@@ -9,7 +9,7 @@ import re
 import sys
 
 SECTION = re.compile(r"^# \[([A-Z]+)\] SECTIONS?( OPTIONS)?$")
-ITEM = re.compile(r"^\*([A-Za-z]+)=\*")
+ITEM = re.compile(r"^\*([A-Za-z][A-Za-z0-9]*)=\*")
 
 
 def documented(scd):
@@ -27,7 +27,7 @@ def documented(scd):
             if line.startswith("# "):
                 section = None
             if section:
-                keys.update((section, k) for k in re.findall(r"\*([A-Za-z]+)=\*", line) if ITEM.match(line))
+                keys.update((section, k) for k in re.findall(r"\*([A-Za-z][A-Za-z0-9]*)=\*", line) if ITEM.match(line))
     return keys
 
 
@@ -39,7 +39,7 @@ def listed(example):
             m = re.match(r"^\[([A-Za-z]+)\]$", line)
             if m:
                 section = m.group(1).lower()
-            m = re.match(r"^([A-Za-z]+)=", line)
+            m = re.match(r"^([A-Za-z][A-Za-z0-9]*)=", line)
             if m and section:
                 keys.add((section, m.group(1)))
     return keys

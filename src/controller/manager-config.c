@@ -21,6 +21,7 @@ void manager_config_init(ManagerConfig *c) {
                 },
                 .cron = true,
         };
+        session_netns_pools_init(&c->network);
 }
 
 void manager_config_done(ManagerConfig *c) {
@@ -57,6 +58,7 @@ static const ConfigItem manager_config_items[] = {
         { "Sessions",   "MailDomain",         config_parse_string,      offsetof(ManagerConfig, mail_domain) },
         { "Features",   "Cron",               config_parse_bool,        offsetof(ManagerConfig, cron) },
         SESSION_SETTINGS_CONFIG_ITEMS("Sessions", offsetof(ManagerConfig, sessions)),
+        SESSION_NETNS_CONFIG_ITEMS(offsetof(ManagerConfig, network)),
 #define CEILING(field) (offsetof(ManagerConfig, ceiling) + offsetof(SessionSettings, field))
         { "Sessions",   "AllowCeiling",         config_parse_cidrs,    CEILING(allow) },
         { "Sessions",   "MemoryMaxCeiling",     config_parse_size,     CEILING(memory_max) },

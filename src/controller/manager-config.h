@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "conf-parser.h"
+#include "session-netns.h"
 #include "session-settings.h"
 
 #define MANAGER_IDLE_TIMEOUT_DEFAULT_USEC (60ULL * 1000000ULL)
@@ -33,6 +34,8 @@ typedef struct ManagerConfig {
         UserSliceLimits user_slice;     /* [UserSlice] */
         char *mail_domain;              /* [Sessions] MailDomain=, for git identities; NULL = host name */
         bool cron;                      /* [Features] Cron=, scheduled jobs through the API */
+        SessionNetnsPools network;      /* [Network] session address pools: used by openmono-netns,
+                                         * checked here so that a bad one fails check and reload */
         char **upstream_cidrs;          /* gateway.conf's upstream servers, resolved: no session
                                          * reaches them but through the gateway */
         char **upstream_unresolved;     /* their hosts that did not resolve, for a warning */

@@ -8,21 +8,28 @@
  * of its own (ProtectSystem=, PrivateTmp=...). A unit that the session BindsTo= also ties the
  * namespace's life to the session's in PID 1, which outlives any controller crash. Why `ip` and
  * `nft` and not hand-written netlink: two batches and one ruleset, each applied by one process,
- * cost about as much as the netlink code would, and stay readable by any administrator. */
+ * cost about as much as the netlink code would, and stay readable by any administrator.
+ *
+ * What session networks change on the host beyond their own links (forwarding, accept_ra) is
+ * recorded in SESSION_NETNS_STATE_FILE before it is changed, and given back when the last
+ * session network goes, by `remove` or, after a crash, by `sweep`. */
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
+#include "conf-parser.h"
 #include "fs-util.h"
 #include "log.h"
 #include "macro.h"
@@ -31,6 +38,7 @@
 
 #define LOCK_FILE "/run/openmono/netns.lock"
 #define SYSFS_NET "/sys/class/net"
+#define PROC_SYS_NET "/proc/sys/net"
 
 /* Runs argv with input on its stdin; its output goes to ours (the journal). Returns 0 when it
  * exits with 0, -EIO when it fails, or a negative errno. */
@@ -140,10 +148,100 @@ static bool netns_exists(const char *name) {
         return access(path, F_OK) == 0;
 }
 
-/* The table exists only while some session network does. */
-static void drop_table_if_unused(void) {
-        if (list_links(NULL, NULL) == 0)
-                (void) nft_apply("table inet openmono {}\ndelete table inet openmono\n");
+/* Reads the one-character value of a sysctl below /proc/sys/net ("ipv4/ip_forward"). Returns
+ * the character, or a negative errno (-ENOENT where the kernel or the link has no such knob). */
+static int sysctl_read(const char *path) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char full[PATH_MAX];
+        int c;
+
+        snprintf(full, sizeof(full), PROC_SYS_NET "/%s", path);
+        f = fopen(full, "re");
+        if (!f)
+                return -errno;
+        c = fgetc(f);
+        return c == EOF ? -EIO : c;
+}
+
+static int sysctl_write(const char *path, char value) {
+        _cleanup_close_ int fd = -EBADF;
+        char full[PATH_MAX], line[2] = { value, '\n' };
+
+        snprintf(full, sizeof(full), PROC_SYS_NET "/%s", path);
+        fd = open(full, O_WRONLY|O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return write(fd, line, sizeof(line)) == (ssize_t) sizeof(line) ? 0 : -errno;
+}
+
+/* Loads SESSION_NETNS_STATE_FILE. Returns 0, -ENOENT when there is none, -EBADMSG when it does
+ * not parse, or another negative errno. */
+static int state_load(SessionNetnsState *ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char text[16384];
+        size_t n;
+
+        f = fopen(SESSION_NETNS_STATE_FILE, "re");
+        if (!f)
+                return -errno;
+        n = fread(text, 1, sizeof(text) - 1, f);
+        if (ferror(f))
+                return -EIO;
+        text[n] = '\0';
+        return session_netns_state_from_string(text, ret) < 0 ? -EBADMSG : 0;
+}
+
+static int state_save(const SessionNetnsState *s) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = session_netns_state_to_string(s, &text);
+        if (r < 0)
+                return r;
+        return write_file_atomic(SESSION_NETNS_STATE_FILE, text, strlen(text), 0644);
+}
+
+/* Gives back what the state file says session networks changed, wherever it still holds what
+ * OpenMono set (an administrator's later change wins), and removes the file. */
+static void state_undo(void) {
+        _cleanup_(session_netns_state_done) SessionNetnsState s = {};
+        int r;
+
+        r = state_load(&s);
+        if (r == -ENOENT)
+                return;
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read %s, leaving net.ipv4.ip_forward, net.ipv6.conf.*.forwarding "
+                                  "and accept_ra as they are: %m", SESSION_NETNS_STATE_FILE);
+                (void) unlink(SESSION_NETNS_STATE_FILE);
+                return;
+        }
+        STRV_FOREACH(u, s.undo) {
+                char path[PATH_MAX], ours, before;
+                size_t n;
+
+                if (session_netns_undo_parse(*u, &n, &ours, &before) < 0 || n >= sizeof(path))
+                        continue;
+                memcpy(path, *u, n);
+                path[n] = '\0';
+                if (sysctl_read(path) != ours)
+                        continue;
+                r = sysctl_write(path, before);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to set %s back to %c, ignoring: %m", path, before);
+                else
+                        log_info("Set %s back to %c, as it was before session networks", path, before);
+        }
+        (void) unlink(SESSION_NETNS_STATE_FILE);
+}
+
+/* The table and what the state file records exist only while some session network does. Undo
+ * first: dropping the table first would forward everything for a moment. */
+static void release_host_if_unused(void) {
+        if (list_links(NULL, NULL) != 0)
+                return;
+        state_undo();
+        (void) nft_apply("table inet openmono {}\ndelete table inet openmono\n");
 }
 
 static int netns_remove(const char *id) {
@@ -168,22 +266,163 @@ static int netns_remove(const char *id) {
                 if (k < 0)
                         r = k;
         }
-        drop_table_if_unused();
+        release_host_if_unused();
         return r;
 }
 
-static int write_ip_forward(void) {
-        _cleanup_close_ int fd = -EBADF;
+/* [Network] of openmono.conf; the controller reports its other keys, only fatal errors matter. */
+static int pools_load(SessionNetnsPools *ret) {
+        static const ConfigItem items[] = {
+                SESSION_NETNS_CONFIG_ITEMS(0),
+                {}
+        };
+        ConfigDiagnostics diag = {};
+        SessionNetnsPools p;
+        int r;
 
-        fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY|O_CLOEXEC);
-        if (fd < 0)
+        session_netns_pools_init(&p);
+        r = config_parse_standard("openmono.conf", CONFIG_DIRS_STANDARD, /* root= */ NULL, items, &p, &diag);
+        if (r < 0)
+                log_error("%s", diag.error ?: "Failed to read openmono.conf");
+        config_diagnostics_done(&diag);
+        if (r < 0)
+                return r;
+        *ret = p;
+        return 0;
+}
+
+static bool host_has_ipv6(void) {
+        return sysctl_read("ipv6/conf/default/disable_ipv6") == '0';
+}
+
+/* Appends to *undo how to give the IPv6 links back their router advertisements and their own
+ * forwarding once all.forwarding is 0 again: the kernel ignores advertisements on links that
+ * forward unless accept_ra is 2, and writing all.forwarding sets every link's forwarding. */
+static int plan_ipv6_links(char ***undo) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_strv_free_ char **ra = NULL;
+        struct dirent *de;
+
+        d = opendir(PROC_SYS_NET "/ipv6/conf");
+        if (!d)
                 return -errno;
-        return write(fd, "1\n", 2) == 2 ? 0 : -errno;
+        while ((de = readdir(d))) {
+                char path[PATH_MAX];
+                int fwd;
+
+                if (de->d_name[0] == '.' || streq(de->d_name, "all") ||
+                    startswith(de->d_name, SESSION_NETNS_LINK_PREFIX))
+                        continue;
+                snprintf(path, sizeof(path), "ipv6/conf/%s/forwarding", de->d_name);
+                fwd = sysctl_read(path);
+                if (fwd == '1' && strv_extendf(undo, "%s 0 1", path) < 0)
+                        return -ENOMEM;
+                snprintf(path, sizeof(path), "ipv6/conf/%s/accept_ra", de->d_name);
+                if (fwd == '0' && sysctl_read(path) == '1' && strv_extendf(&ra, "%s 2 1", path) < 0)
+                        return -ENOMEM;
+        }
+        return strv_extend_strv(undo, ra) < 0 ? -ENOMEM : 0;
+}
+
+/* Adds to s the undo lines of the switches session networks need that are not made yet, and
+ * saves s before any of them is made: a crash in between leaves lines whose OURS never came. */
+static int state_plan(SessionNetnsState *s, bool is_new) {
+        size_t before = strv_length(s->undo);
+        int c, r;
+
+        c = sysctl_read("ipv4/ip_forward");
+        if (c < 0)
+                return c;
+        if (c != '1' && !session_netns_state_has_undo(s, "ipv4/ip_forward") &&
+            strv_extendf(&s->undo, "ipv4/ip_forward 1 %c", c) < 0)
+                return -ENOMEM;
+        if (s->pools.pool6.family == AF_INET6) {
+                c = sysctl_read("ipv6/conf/all/forwarding");
+                if (c < 0)
+                        return c;
+                if (c != '1' && !session_netns_state_has_undo(s, "ipv6/conf/all/forwarding")) {
+                        /* all.forwarding first: undoing it resets what the lines after it fix. */
+                        if (strv_extendf(&s->undo, "ipv6/conf/all/forwarding 1 %c", c) < 0)
+                                return -ENOMEM;
+                        r = plan_ipv6_links(&s->undo);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return is_new || strv_length(s->undo) != before ? state_save(s) : 0;
+}
+
+/* Loads the state of the session networks on the host, or starts it from openmono.conf when
+ * this is the first one. Returns 1 for a new state, 0 for a loaded one, or a negative errno. */
+static int state_get(SessionNetnsState *ret) {
+        int r;
+
+        r = state_load(ret);
+        if (r != -ENOENT)
+                return r == -EBADMSG ? log_error_errno(r, "%s is damaged, remove it once no session runs: %m",
+                                                       SESSION_NETNS_STATE_FILE) : r;
+        r = pools_load(&ret->pools);
+        if (r < 0)
+                return r;
+        if (!host_has_ipv6()) {
+                log_info("IPv6 is disabled on this host, session networks route IPv4 only");
+                ret->pools.pool6 = (Cidr) {};
+        }
+        return 1;
+}
+
+/* Raises accept_ra where planned, then switches forwarding on; the state file says how to undo
+ * each, and the ruleset that limits forwarding to sessions is in place already. */
+static int state_apply(const SessionNetnsState *s) {
+        int r;
+
+        STRV_FOREACH(u, s->undo) {
+                char path[PATH_MAX];
+                size_t n;
+
+                if (session_netns_undo_parse(*u, &n, NULL, NULL) < 0 || n >= sizeof(path) ||
+                    n < strlen("/accept_ra") || !startswith(*u + n - strlen("/accept_ra"), "/accept_ra"))
+                        continue;
+                memcpy(path, *u, n);
+                path[n] = '\0';
+                if (sysctl_read(path) == '1')
+                        (void) sysctl_write(path, '2');
+        }
+        r = sysctl_write("ipv4/ip_forward", '1');
+        if (r >= 0 && s->pools.pool6.family == AF_INET6)
+                r = sysctl_write("ipv6/conf/all/forwarding", '1');
+        return r;
+}
+
+/* Applies the ruleset, then forwarding, then the pair of index: the rules that limit forwarding
+ * are in place before it is switched on. */
+static int netns_build(const SessionNetnsState *s, const char *id, uint32_t index) {
+        _cleanup_free_ char *host = NULL, *peer = NULL, *name = NULL, *ruleset = NULL;
+        char ra[PATH_MAX];
+        int r;
+
+        if (asprintf(&name, SESSION_NETNS_NAME_PREFIX "%s", id) < 0 ||
+            session_netns_host_batch(s, id, index, &host) < 0 || session_netns_peer_batch(s, index, &peer) < 0 ||
+            session_netns_ruleset(s, &ruleset) < 0)
+                return -ENOMEM;
+        r = nft_apply(ruleset);
+        if (r >= 0)
+                r = state_apply(s);
+        if (r >= 0)
+                r = ip_batch(/* netns= */ NULL, host);
+        /* Never routes learned from a session: the input rules drop its advertisements already. */
+        snprintf(ra, sizeof(ra), "ipv6/conf/" SESSION_NETNS_LINK_PREFIX "%u/accept_ra", index);
+        if (r >= 0 && s->pools.pool6.family == AF_INET6)
+                r = sysctl_write(ra, '0');
+        if (r >= 0)
+                r = ip_batch(name, peer);
+        return r;
 }
 
 static int netns_add(const char *id) {
+        _cleanup_(session_netns_state_done) SessionNetnsState s = {};
         _cleanup_free_ uint32_t *used = NULL;
-        _cleanup_free_ char *host = NULL, *peer = NULL, *name = NULL;
+        _cleanup_free_ char *name = NULL;
         uint32_t index;
         int n, r;
 
@@ -192,21 +431,15 @@ static int netns_add(const char *id) {
         /* A namespace of this id is a leftover of an earlier start that failed half-way. */
         if (netns_exists(name))
                 (void) netns_remove(id);
-        n = list_links(&used, NULL);
-        if (n < 0)
-                return n;
-        r = session_netns_pool_pick(used, (size_t) n, &index);
-        if (r < 0)
-                return r;
-        if (session_netns_host_batch(id, index, &host) < 0 || session_netns_peer_batch(index, &peer) < 0)
-                return -ENOMEM;
-        r = nft_apply(session_netns_ruleset());
+        r = state_get(&s);
         if (r >= 0)
-                r = write_ip_forward();
+                r = state_plan(&s, /* is_new= */ r > 0);
         if (r >= 0)
-                r = ip_batch(/* netns= */ NULL, host);
+                r = n = list_links(&used, NULL);
         if (r >= 0)
-                r = ip_batch(name, peer);
+                r = session_netns_pool_pick(used, (size_t) n, session_netns_pools_capacity(&s.pools), &index);
+        if (r >= 0)
+                r = netns_build(&s, id, index);
         if (r < 0)
                 (void) netns_remove(id);
         return r;
@@ -231,6 +464,18 @@ static bool unit_alive(sd_bus *bus, const char *id) {
         return !streq(state, "inactive") && !streq(state, "failed");
 }
 
+/* The sweep runs as the controller's ExecStartPre=+, which systemd 252 starts in the controller's
+ * own network namespace (PrivateNetwork=yes applies to "+" commands too): links, routes, nft and
+ * the forwarding sysctls it must repair are those of PID 1's. */
+static int join_host_network(void) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open("/proc/1/ns/net", O_RDONLY|O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
 /* Removes the namespaces whose unit systemd no longer runs, and host links whose namespace is
  * gone. Returns the number of leftovers removed. */
 static int netns_sweep(void) {
@@ -240,6 +485,9 @@ static int netns_sweep(void) {
         struct dirent *de;
         int r, n = 0;
 
+        r = join_host_network();
+        if (r < 0)
+                return r;
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return r;
@@ -258,7 +506,7 @@ static int netns_sweep(void) {
                         log_info("Removing link %s of an ended session", l[0]);
                         n += link_delete(l[0]) >= 0;
                 }
-        drop_table_if_unused();
+        release_host_if_unused();
         return n;
 }
 

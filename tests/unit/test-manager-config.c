@@ -132,6 +132,10 @@ static void test_broken_file_keeps_previous(void **state) {
         assert_int_equal(manager_config_load(*state, &c, &d), -EINVAL);
         write_file(*state, main_file, "[Controller]\nLogLevel=loud\n");
         assert_int_equal(manager_config_load(*state, &c, &d), -EINVAL);
+        /* The session networks' pools, which openmono-netns reads, fail the controller's load too. */
+        write_file(*state, main_file, "[Network]\nSessionAddressPool6=ff02::/64\n");
+        assert_int_equal(manager_config_load(*state, &c, &d), -EINVAL);
+        assert_non_null(strstr(d.error, "openmono.conf:2: [Network] SessionAddressPool6="));
         assert_int_equal(c.sessions_per_user_max, MANAGER_SESSIONS_PER_USER_DEFAULT);
 }
 
