@@ -4,7 +4,9 @@
  *   HEAD       reading the request head, under HeaderTimeoutSec=
  *   RESOLVING  the name is being looked up in a thread (egress-resolve.c)
  *   CONNECTING connect() to the next allowed address; with the lookup under ConnectTimeoutSec=
- *   RELAY      bytes both ways, under IdleTimeoutSec=
+ *   RELAY      bytes both ways, under IdleTimeoutSec=: spliced through a pipe per direction, so
+ *              they go from socket to socket inside the kernel without being copied through
+ *              the proxy, as much as either side takes per wake-up
  *   CLOSING    a refusal or an error response is written, then the connection is closed
  *
  * Every connection ends with exactly one journal entry: the decision, and for relayed ones the
@@ -12,6 +14,7 @@
 
 #include <assert.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -21,8 +24,12 @@
 #include "egress-request.h"
 #include "egress-resolve.h"
 #include "log.h"
+#include "strv.h"
 
 #define RELAY_BUFFER_SIZE (64U * 1024U)
+/* Bytes one direction moves per wake-up before the other connections get their turn. */
+#define RELAY_PIPE_SIZE (256 * 1024)
+#define RELAY_BURST_MAX (1024U * 1024U)
 
 typedef enum ConnectionState {
         STATE_HEAD,
@@ -32,11 +39,15 @@ typedef enum ConnectionState {
         STATE_CLOSING,
 } ConnectionState;
 
-/* Bytes read from one side and not yet written to the other. */
+/* Bytes read from one side and not yet written to the other: in data (the request head, what
+ * came with it, and the proxy's own responses), and once relaying, in the pipe behind them. */
 typedef struct RelayBuffer {
         size_t start, end;
         bool eof;                       /* the reading side sent EOF */
         bool shut;                      /* ...and it was passed on with shutdown() */
+        int pipe[2];                    /* -EBADF until the relay begins */
+        size_t piped, pipe_size;        /* bytes in the pipe, and what it holds */
+        bool pipe_full;                 /* the last splice into it found no room */
         uint8_t data[RELAY_BUFFER_SIZE];
 } RelayBuffer;
 
@@ -44,7 +55,8 @@ struct EgressConnection {
         EgressManager *manager;
         EgressConnection *prev, *next;
         PeerIdentity *identity;
-        char *count_key;
+        SessionCount *count;
+        EgressCounts reported;          /* what count has been told already */
 
         ConnectionState state;
         int client_fd, upstream_fd, resolve_fd;
@@ -79,6 +91,49 @@ static void connection_log(EgressConnection *c) {
         egress_log_decision(&d, streq(d.result, "allowed") ? LOG_INFO : LOG_NOTICE);
 }
 
+/* Passes on to the session's counts what changed since the last time. */
+static void connection_report(EgressConnection *c) {
+        EgressCounts now = c->reported, delta;
+
+        if (!c->count)
+                return;
+        now.bytes_sent = c->bytes_out;
+        now.bytes_received = c->bytes_in;
+        delta = (EgressCounts) {
+                .bytes_sent = now.bytes_sent - c->reported.bytes_sent,
+                .bytes_received = now.bytes_received - c->reported.bytes_received,
+        };
+        egress_manager_count_add(c->manager, c->count, &delta);
+        c->reported = now;
+}
+
+/* Counts the connection's decision once, when it is made. */
+static void connection_count_decision(EgressConnection *c, bool allowed) {
+        EgressCounts delta = { .allowed = allowed, .denied = !allowed };
+
+        if (c->count)
+                egress_manager_count_add(c->manager, c->count, &delta);
+}
+
+static int relay_pipe_open(RelayBuffer *b) {
+        int size;
+
+        if (pipe2(b->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+                b->pipe[0] = b->pipe[1] = -EBADF;
+                return -errno;
+        }
+        (void) fcntl(b->pipe[1], F_SETPIPE_SZ, RELAY_PIPE_SIZE);
+        size = fcntl(b->pipe[1], F_GETPIPE_SZ);
+        b->pipe_size = size > 0 ? (size_t) size : 4096;
+        return 0;
+}
+
+static void relay_buffer_done(RelayBuffer *b) {
+        b->pipe[0] = safe_close(b->pipe[0]);
+        b->pipe[1] = safe_close(b->pipe[1]);
+        b->piped = 0;
+}
+
 EgressConnection *egress_connection_free(EgressConnection *c) {
         EgressManager *m;
 
@@ -87,6 +142,7 @@ EgressConnection *egress_connection_free(EgressConnection *c) {
         m = c->manager;
         if (c->identity && c->result)
                 connection_log(c);
+        connection_report(c);
         if (c->prev)
                 c->prev->next = c->next;
         else if (m->connections == c)
@@ -94,8 +150,8 @@ EgressConnection *egress_connection_free(EgressConnection *c) {
         if (c->next)
                 c->next->prev = c->prev;
         m->n_connections--;
-        if (c->count_key)
-                egress_manager_count_release(m, c->count_key);
+        if (c->count)
+                egress_manager_count_release(m, c->count);
 
         sd_event_source_disable_unref(c->client_source);
         sd_event_source_disable_unref(c->upstream_source);
@@ -104,9 +160,10 @@ EgressConnection *egress_connection_free(EgressConnection *c) {
         safe_close(c->client_fd);
         safe_close(c->upstream_fd);
         safe_close(c->resolve_fd);
+        relay_buffer_done(&c->to_upstream);
+        relay_buffer_done(&c->to_client);
         egress_request_done(&c->request);
         peer_identity_free(c->identity);
-        free(c->count_key);
         return mfree(c);
 }
 
@@ -135,6 +192,16 @@ static bool buffer_has_space(const RelayBuffer *b) {
         return b->end < sizeof(b->data);
 }
 
+/* Whether bytes wait to be written out, buffered or piped. */
+static bool relay_pending(const RelayBuffer *b) {
+        return !buffer_empty(b) || b->piped > 0;
+}
+
+/* Whether the reading side is worth watching: the pipe has room. */
+static bool relay_wants_input(const RelayBuffer *b) {
+        return !b->eof && !b->pipe_full;
+}
+
 /* What each socket must be watched for, from the state and the buffers. */
 static int connection_update_events(EgressConnection *c) {
         uint32_t client = 0, upstream = 0;
@@ -150,13 +217,13 @@ static int connection_update_events(EgressConnection *c) {
                 upstream = EPOLLOUT;
                 break;
         case STATE_RELAY:
-                if (!c->to_upstream.eof && buffer_has_space(&c->to_upstream))
+                if (relay_wants_input(&c->to_upstream))
                         client |= EPOLLIN;
-                if (!buffer_empty(&c->to_client))
+                if (relay_pending(&c->to_client))
                         client |= EPOLLOUT;
-                if (!c->to_client.eof && buffer_has_space(&c->to_client))
+                if (relay_wants_input(&c->to_client))
                         upstream |= EPOLLIN;
-                if (!buffer_empty(&c->to_upstream))
+                if (relay_pending(&c->to_upstream))
                         upstream |= EPOLLOUT;
                 break;
         case STATE_CLOSING:
@@ -254,6 +321,7 @@ static int connection_respond(EgressConnection *c, unsigned status, const char *
 static int connection_deny(EgressConnection *c, EgressVerdict v) {
         char body[512];
 
+        connection_count_decision(c, /* allowed= */ false);
         (void) snprintf(body, sizeof(body),
                         "Blocked by the OpenMono egress policy AllowDomain=: %s port %u is not allowed "
                         "(%s). Ask the administrator to add the name to AllowDomain= of the session's "
@@ -415,23 +483,61 @@ static int connection_take_head(EgressConnection *c, size_t head) {
         return 0;
 }
 
+/* The AllowDomain= list that judges the caller: its session's own file, never the site's list;
+ * outside sessions, the site's. Returns 1 and sets *ret, 0 after refusing the request because
+ * the session has no usable file, or a negative errno. */
+static int connection_allow_domains(EgressConnection *c, char ***ret) {
+        const char *session = c->identity->session;
+        const EgressSessionPolicy *p;
+        char body[1024];
+        int r;
+
+        if (!session) {
+                *ret = c->manager->config.policy.allow_domains;
+                return 1;
+        }
+        r = egress_session_policy_get(c->manager->session_policies, session, &p);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                egress_log_session_policy(session, p->path, strv_length(p->allow_domains), p->error);
+        if (!p->error) {
+                *ret = p->allow_domains;
+                return 1;
+        }
+        connection_count_decision(c, /* allowed= */ false);
+        (void) snprintf(body, sizeof(body),
+                        "Blocked by the OpenMono egress policy: session %s has no usable list of allowed "
+                        "names (%s), so nothing is allowed.\n", session, p->error);
+        r = connection_respond(c, 403, "Forbidden", "no-session-policy", body);
+        return r < 0 ? r : 0;
+}
+
 static int connection_on_head(EgressConnection *c) {
         RelayBuffer *b = &c->to_upstream;
+        EgressPolicy policy;
         EgressVerdict v;
-        int k;
+        int k, r;
 
         k = egress_request_parse((const char *) b->data + b->start, b->end - b->start, &c->request);
         if (k == 0)
                 return 0;
         if (k < 0)
                 return connection_respond_error(c, k);
-        if (!c->identity->session && !c->manager->config.allow_non_session)
+        if (!c->identity->session && !c->manager->config.allow_non_session) {
+                connection_count_decision(c, /* allowed= */ false);
                 return connection_respond(c, 403, "Forbidden", "not-a-session",
                                           "Blocked by the OpenMono egress policy: the proxy serves "
                                           "OpenMono sessions only.\n");
+        }
         if (egress_host_normalize(c->request.host, strlen(c->request.host), &c->host) < 0)
                 return connection_respond_error(c, -EINVAL);
-        v = egress_policy_check_request(&c->manager->config.policy, &c->host, c->request.port);
+        /* The site's ports and address rules, with the caller's list of names. */
+        policy = c->manager->config.policy;
+        r = connection_allow_domains(c, &policy.allow_domains);
+        if (r <= 0)
+                return r;
+        v = egress_policy_check_request(&policy, &c->host, c->request.port);
         if (v != EGRESS_ALLOWED)
                 return connection_deny(c, v);
         k = connection_take_head(c, (size_t) k);
@@ -442,9 +548,18 @@ static int connection_on_head(EgressConnection *c) {
 
 static int connection_established(EgressConnection *c) {
         static const char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-        int one = 1;
+        int one = 1, r;
 
+        r = relay_pipe_open(&c->to_upstream);
+        if (r >= 0)
+                r = relay_pipe_open(&c->to_client);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to create the relay's pipes: %m");
+                return connection_respond(c, 503, "Service Unavailable", "proxy-overloaded",
+                                          "The proxy is out of resources.\n");
+        }
         (void) setsockopt(c->upstream_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        connection_count_decision(c, /* allowed= */ true);
         c->state = STATE_RELAY;
         c->result = "allowed";
         (void) sd_event_now(c->manager->event, CLOCK_MONOTONIC, &c->last_activity);
@@ -457,21 +572,20 @@ static int connection_established(EgressConnection *c) {
 /* Passes EOF on once everything read before it has been written. Returns 1 when both
  * directions are done and the connection can go. */
 static int connection_pass_eof(EgressConnection *c) {
-        if (c->to_upstream.eof && !c->to_upstream.shut && buffer_empty(&c->to_upstream)) {
+        if (c->to_upstream.eof && !c->to_upstream.shut && !relay_pending(&c->to_upstream)) {
                 (void) shutdown(c->upstream_fd, SHUT_WR);
                 c->to_upstream.shut = true;
         }
-        if (c->to_client.eof && !c->to_client.shut && buffer_empty(&c->to_client)) {
+        if (c->to_client.eof && !c->to_client.shut && !relay_pending(&c->to_client)) {
                 (void) shutdown(c->client_fd, SHUT_WR);
                 c->to_client.shut = true;
         }
         return c->to_upstream.shut && c->to_client.shut;
 }
 
-/* Moves bytes from `from` into b and on to `to`. Returns 0 or a negative errno that ends the
- * connection. */
-static int relay_read(EgressConnection *c, RelayBuffer *b, int from, int to, uint64_t *counter) {
-        ssize_t n, w;
+/* Reads the request head into b. Returns 0 or a negative errno that ends the connection. */
+static int head_read(EgressConnection *c, RelayBuffer *b, int from) {
+        ssize_t n;
 
         if (!buffer_has_space(b) || b->eof)
                 return 0;
@@ -483,24 +597,71 @@ static int relay_read(EgressConnection *c, RelayBuffer *b, int from, int to, uin
         if (n == 0)
                 b->eof = true;
         (void) sd_event_now(c->manager->event, CLOCK_MONOTONIC, &c->last_activity);
-        if (to < 0 || c->state != STATE_RELAY)
-                return 0;
-        w = buffer_flush(b, to);
-        if (w < 0 && w != -EAGAIN && w != -EINTR)
-                return (int) w;
-        if (w > 0)
-                *counter += (uint64_t) w;
         return 0;
 }
 
-static int relay_write(RelayBuffer *b, int to, uint64_t *counter) {
-        ssize_t w = buffer_flush(b, to);
+/* Writes to `to` what b holds: first the buffered bytes, which came before anything piped.
+ * Returns the bytes written, 0 if `to` takes nothing now, or a negative errno. */
+static ssize_t relay_flush(RelayBuffer *b, int to) {
+        ssize_t n;
 
-        if (w == -EAGAIN || w == -EINTR)
+        if (!buffer_empty(b))
+                n = buffer_flush(b, to);
+        else if (b->piped > 0) {
+                n = NEG_ERRNO(splice(b->pipe[0], NULL, to, NULL, b->piped, SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
+                if (n > 0) {
+                        b->piped -= (size_t) n;
+                        b->pipe_full = false;
+                }
+        } else
                 return 0;
-        if (w < 0)
-                return (int) w;
-        *counter += (uint64_t) w;
+        return n == -EAGAIN || n == -EINTR ? 0 : n;
+}
+
+/* Splices what `from` has into b's pipe. Returns the bytes moved, 0 if none (b->eof is set at
+ * EOF), or a negative errno. A full pipe and an empty socket say the same EAGAIN; a pipe that
+ * holds anything is taken to be full then, so that `from` is not watched (and its readiness
+ * does not spin the loop) until the pipe has drained some. */
+static ssize_t relay_fill(RelayBuffer *b, int from) {
+        ssize_t n;
+
+        if (!relay_wants_input(b))
+                return 0;
+        n = NEG_ERRNO(splice(from, NULL, b->pipe[1], NULL, b->pipe_size, SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
+        if (n == 0)
+                b->eof = true;
+        else if (n > 0) {
+                b->piped += (size_t) n;
+                if (b->piped >= b->pipe_size)
+                        b->pipe_full = true;
+        } else if (n == -EAGAIN) {
+                if (b->piped > 0)
+                        b->pipe_full = true;
+                return 0;
+        } else if (n == -EINTR)
+                return 0;
+        return n;
+}
+
+/* Moves bytes from `from` to `to` through b until neither side takes more or a burst is done:
+ * one wake-up moves what the kernel has, not one buffer's worth. Returns 0 or a negative errno
+ * that ends the connection. */
+static int relay_pump(EgressConnection *c, RelayBuffer *b, int from, int to, uint64_t *counter) {
+        size_t moved = 0;
+        ssize_t w, n;
+
+        do {
+                w = relay_flush(b, to);
+                if (w < 0)
+                        return (int) w;
+                *counter += (uint64_t) w;
+                n = relay_fill(b, from);
+                if (n < 0)
+                        return (int) n;
+                moved += (size_t) w + (size_t) n;
+        } while ((w > 0 || n > 0) && moved < RELAY_BURST_MAX);
+        if (moved > 0 || b->eof)
+                (void) sd_event_now(c->manager->event, CLOCK_MONOTONIC, &c->last_activity);
         return 0;
 }
 
@@ -536,7 +697,7 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
         switch (c->state) {
         case STATE_HEAD:
-                r = relay_read(c, &c->to_upstream, fd, -EBADF, &c->bytes_out);
+                r = head_read(c, &c->to_upstream, fd);
                 if (r >= 0 && c->to_upstream.eof)
                         r = -ECONNRESET;        /* gone before asking for anything */
                 if (r >= 0)
@@ -547,11 +708,12 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 break;
         case STATE_RELAY:
                 if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                        r = relay_read(c, &c->to_upstream, fd, c->upstream_fd, &c->bytes_out);
+                        r = relay_pump(c, &c->to_upstream, fd, c->upstream_fd, &c->bytes_out);
                 if (r >= 0 && (revents & EPOLLOUT))
-                        r = relay_write(&c->to_client, fd, &c->bytes_in);
+                        r = relay_pump(c, &c->to_client, c->upstream_fd, fd, &c->bytes_in);
                 if (r >= 0 && connection_pass_eof(c))
                         r = -ECONNRESET;
+                connection_report(c);
                 break;
         default:
                 break;
@@ -576,10 +738,11 @@ static int connection_on_connected(EgressConnection *c) {
                 return connection_connect_next(c);
         }
         r = connection_established(c);
+        if (r < 0 || c->state != STATE_RELAY)
+                return r;
+        r = relay_pump(c, &c->to_upstream, c->client_fd, c->upstream_fd, &c->bytes_out);
         if (r >= 0)
-                r = relay_write(&c->to_upstream, c->upstream_fd, &c->bytes_out);
-        if (r >= 0)
-                r = relay_write(&c->to_client, c->client_fd, &c->bytes_in);
+                r = relay_pump(c, &c->to_client, c->upstream_fd, c->client_fd, &c->bytes_in);
         return r;
 }
 
@@ -591,11 +754,12 @@ static int on_upstream(sd_event_source *s, int fd, uint32_t revents, void *userd
                 r = connection_on_connected(c);
         else if (c->state == STATE_RELAY) {
                 if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                        r = relay_read(c, &c->to_client, fd, c->client_fd, &c->bytes_in);
+                        r = relay_pump(c, &c->to_client, fd, c->client_fd, &c->bytes_in);
                 if (r >= 0 && (revents & EPOLLOUT))
-                        r = relay_write(&c->to_upstream, fd, &c->bytes_out);
+                        r = relay_pump(c, &c->to_upstream, c->client_fd, fd, &c->bytes_out);
                 if (r >= 0 && connection_pass_eof(c))
                         r = -ECONNRESET;
+                connection_report(c);
         }
         if (r >= 0)
                 r = connection_update_events(c);
@@ -635,7 +799,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int egress_connection_new(EgressManager *m, int fd, PeerIdentity *id, const char *count_key) {
+int egress_connection_new(EgressManager *m, int fd, PeerIdentity *id, const char *count_key, bool in_session) {
         _cleanup_close_ int cfd = fd;
         EgressConnection *c;
         int r;
@@ -654,6 +818,8 @@ int egress_connection_new(EgressManager *m, int fd, PeerIdentity *id, const char
                 .client_fd = steal_fd(cfd),
                 .upstream_fd = -EBADF,
                 .resolve_fd = -EBADF,
+                .to_upstream.pipe = { -EBADF, -EBADF },
+                .to_client.pipe = { -EBADF, -EBADF },
                 .client_events = EPOLLIN,
                 .next = m->connections,
         };
@@ -662,14 +828,8 @@ int egress_connection_new(EgressManager *m, int fd, PeerIdentity *id, const char
         m->connections = c;
         m->n_connections++;
 
-        c->count_key = strdup(count_key);
-        if (!c->count_key) {
-                egress_connection_free(c);
-                return -ENOMEM;
-        }
-        r = egress_manager_count_acquire(m, c->count_key);
+        r = egress_manager_count_acquire(m, count_key, in_session, &c->count);
         if (r < 0) {
-                c->count_key = mfree(c->count_key);
                 c->result = "too-many-connections";
                 egress_connection_free(c);
                 return r;

@@ -6,8 +6,8 @@
 
 #include "egress-manager.h"
 
-/* Takes over the accepted socket fd and starts serving it. Returns 0 or a negative errno (fd is
- * closed then too). */
-int egress_connection_new(EgressManager *m, int fd, PeerIdentity *id, const char *count_key);
+/* Takes over the accepted socket fd and starts serving it; it counts for count_key, a session ID
+ * if in_session. Returns 0 or a negative errno (fd is closed then too). */
+int egress_connection_new(EgressManager *m, int fd, PeerIdentity *id, const char *count_key, bool in_session);
 
 EgressConnection *egress_connection_free(EgressConnection *c);

@@ -35,3 +35,28 @@ void egress_log_decision(const EgressDecision *d, int level) {
                 "OPENMONO_EGRESS_BYTES_IN=%" PRIu64, d->bytes_in,
                 NULL);
 }
+
+void egress_log_session_policy(const char *session, const char *path, size_t n_patterns, const char *error) {
+        int level = error ? LOG_WARNING : LOG_DEBUG;
+
+        if (level > log_get_max_level())
+                return;
+        if (error)
+                (void) sd_journal_send(
+                        "MESSAGE=Session %s: denying every request, its list of allowed names is not usable: %s",
+                        session, error,
+                        "PRIORITY=%i", level,
+                        "OPENMONO_EVENT=egress-session-policy",
+                        "OPENMONO_SESSION=%s", session,
+                        "OPENMONO_EGRESS_POLICY=%s", path,
+                        "OPENMONO_EGRESS_POLICY_ERROR=%s", error,
+                        NULL);
+        else
+                (void) sd_journal_send(
+                        "MESSAGE=Session %s: read %zu AllowDomain= patterns from %s.", session, n_patterns, path,
+                        "PRIORITY=%i", level,
+                        "OPENMONO_EVENT=egress-session-policy",
+                        "OPENMONO_SESSION=%s", session,
+                        "OPENMONO_EGRESS_POLICY=%s", path,
+                        NULL);
+}

@@ -3,6 +3,7 @@
 
 /* One journal entry per decision of the egress proxy. */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,3 +20,7 @@ typedef struct EgressDecision {
 } EgressDecision;
 
 void egress_log_decision(const EgressDecision *d, int level);
+
+/* Says once per version of a session's policy file what it allows, or why it allows nothing
+ * (error not NULL). */
+void egress_log_session_policy(const char *session, const char *path, size_t n_patterns, const char *error);

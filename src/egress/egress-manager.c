@@ -12,17 +12,22 @@
 
 #include "egress-connection.h"
 #include "egress-manager.h"
+#include "fs-util.h"
 #include "log.h"
 #include "socket-util.h"
 #include "strv.h"
 
 #define LISTENERS_MAX 64
 #define HOST_ADDRESSES_MAX_AGE_USEC (5ULL * 1000000)
+#define COUNTS_INTERVAL_USEC (1ULL * 1000000)
 #define IN_SET_FAMILY(f) ((f) == AF_INET || (f) == AF_INET6)
 
 struct SessionCount {
         SessionCount *next;
-        unsigned n;
+        unsigned n;                     /* connections open */
+        bool session;                   /* key is a session ID, whose counts are written */
+        bool dirty;                     /* counts changed since they were last written */
+        EgressCounts counts;
         char key[];
 };
 
@@ -34,9 +39,14 @@ int egress_manager_new(EgressManager **ret) {
         if (!m)
                 return -ENOMEM;
         egress_config_init(&m->config);
+        m->counts_dir = strdup(getenv("RUNTIME_DIRECTORY") ?: EGRESS_COUNTS_DIR);
+        if (!m->counts_dir)
+                return -ENOMEM;
         r = sd_event_default(&m->event);
         if (r >= 0)
                 r = peer_cache_new(&m->peers);
+        if (r >= 0)
+                r = egress_session_policy_cache_new(/* dir= */ NULL, &m->session_policies);
         if (r < 0)
                 return r;
         *ret = steal_ptr(m);
@@ -48,6 +58,9 @@ EgressManager *egress_manager_free(EgressManager *m) {
                 return NULL;
         while (m->connections)
                 egress_connection_free(m->connections);
+        /* What the last second did must not be lost when the proxy stops. */
+        egress_manager_counts_flush(m);
+        sd_event_source_disable_unref(m->counts_timer);
         for (size_t i = 0; i < m->n_listeners; i++)
                 sd_event_source_disable_unref(m->listeners[i]);
         free(m->listeners);
@@ -61,6 +74,8 @@ EgressManager *egress_manager_free(EgressManager *m) {
                 m->counts = n;
         }
         egress_config_done(&m->config);
+        egress_session_policy_cache_free(m->session_policies);
+        free(m->counts_dir);
         strv_free(m->config_dirs);
         peer_cache_free(m->peers);
         sd_event_unref(m->event);
@@ -130,37 +145,136 @@ static SessionCount *count_find(EgressManager *m, const char *key) {
         return NULL;
 }
 
-int egress_manager_count_acquire(EgressManager *m, const char *key) {
+/* A restarted proxy goes on from what its predecessor wrote: the controller shows the session's
+ * whole life, not the time since the last restart. */
+static void count_load(EgressManager *m, SessionCount *c) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_(safe_fclosep) FILE *f = NULL;
+        char text[EGRESS_COUNTS_TEXT_MAX];
+        size_t n;
+
+        if (asprintf(&path, "%s/%s", m->counts_dir, c->key) < 0)
+                return;
+        f = fopen(path, "re");
+        if (!f)
+                return;
+        n = fread(text, 1, sizeof(text), f);
+        if (egress_counts_parse(text, n, &c->counts) < 0)
+                log_warning("Ignoring the unreadable counts in %s.", path);
+}
+
+int egress_manager_count_acquire(EgressManager *m, const char *key, bool session, SessionCount **ret) {
         SessionCount *c = count_find(m, key);
 
         if (c) {
                 if (c->n >= m->config.max_connections_per_session)
                         return -EUSERS;
                 c->n++;
+                *ret = c;
                 return 0;
         }
-        c = malloc(sizeof(SessionCount) + strlen(key) + 1);
+        c = calloc(1, sizeof(SessionCount) + strlen(key) + 1);
         if (!c)
                 return -ENOMEM;
         c->n = 1;
+        c->session = session;
         strcpy(c->key, key);
+        if (session)
+                count_load(m, c);
         c->next = m->counts;
         m->counts = c;
+        *ret = c;
         return 0;
 }
 
-void egress_manager_count_release(EgressManager *m, const char *key) {
-        for (SessionCount **p = &m->counts; *p; p = &(*p)->next) {
-                SessionCount *c = *p;
-
-                if (!streq(c->key, key))
-                        continue;
-                if (--c->n == 0) {
+static void count_free(EgressManager *m, SessionCount *c) {
+        for (SessionCount **p = &m->counts; *p; p = &(*p)->next)
+                if (*p == c) {
                         *p = c->next;
                         free(c);
+                        return;
                 }
+}
+
+void egress_manager_count_release(EgressManager *m, SessionCount *c) {
+        assert(c->n > 0);
+
+        if (--c->n == 0 && !c->dirty)
+                count_free(m, c);
+}
+
+static int on_counts_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        egress_manager_counts_flush(userdata);
+        return 0;
+}
+
+/* Arms the timer for a second after the last write, or now if that is past already. */
+static void counts_schedule(EgressManager *m) {
+        uint64_t at = m->counts_written + COUNTS_INTERVAL_USEC;
+        int r;
+
+        if (m->counts_timer) {
+                int enabled = SD_EVENT_OFF;
+
+                (void) sd_event_source_get_enabled(m->counts_timer, &enabled);
+                if (enabled != SD_EVENT_OFF)
+                        return;
+                r = sd_event_source_set_time(m->counts_timer, at);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->counts_timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time(m->event, &m->counts_timer, CLOCK_MONOTONIC, at, 0,
+                                      on_counts_timer, m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule writing the counts, ignoring: %m");
+}
+
+void egress_manager_count_add(EgressManager *m, SessionCount *c, const EgressCounts *delta) {
+        if (!c->session || (delta->allowed | delta->denied | delta->bytes_sent | delta->bytes_received) == 0)
                 return;
+        c->counts.allowed += delta->allowed;
+        c->counts.denied += delta->denied;
+        c->counts.bytes_sent += delta->bytes_sent;
+        c->counts.bytes_received += delta->bytes_received;
+        c->dirty = true;
+        counts_schedule(m);
+}
+
+static int count_write(EgressManager *m, SessionCount *c) {
+        _cleanup_free_ char *path = NULL;
+        char text[EGRESS_COUNTS_TEXT_MAX];
+        size_t n;
+
+        if (asprintf(&path, "%s/%s", m->counts_dir, c->key) < 0)
+                return -ENOMEM;
+        n = egress_counts_format(&c->counts, text, sizeof(text));
+        return write_file_atomic(path, text, n, 0600);
+}
+
+void egress_manager_counts_flush(EgressManager *m) {
+        SessionCount *next;
+        int r, failed = 0;
+
+        for (SessionCount *c = m->counts; c; c = next) {
+                next = c->next;
+                if (c->dirty) {
+                        r = count_write(m, c);
+                        if (r < 0 && failed == 0)
+                                failed = r;
+                        /* A session whose file cannot be written must not hold memory forever;
+                         * its counts stay in the journal's entries. */
+                        c->dirty = false;
+                }
+                if (c->n == 0)
+                        count_free(m, c);
         }
+        if (failed < 0 && !m->counts_write_failed)
+                log_warning_errno(failed, "Failed to write the sessions' counts to %s, ignoring: %m",
+                                  m->counts_dir);
+        else if (failed == 0 && m->counts_write_failed)
+                log_info("Writing the sessions' counts to %s works again.", m->counts_dir);
+        m->counts_write_failed = failed < 0;
+        m->counts_written = now(CLOCK_MONOTONIC);
 }
 
 /* Identifies the caller while it is surely still connected, and hands the socket on. */
@@ -169,6 +283,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         _cleanup_(peer_identity_freep) PeerIdentity *id = NULL;
         _cleanup_close_ int cfd = -EBADF;
         const char *session;
+        bool in_session;
         char key[32];
         int r;
 
@@ -185,8 +300,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 return 0;
         }
         (void) snprintf(key, sizeof(key), "uid:%u", (unsigned) id->uid);
+        in_session = id->session;
         session = id->session ?: key;
-        r = egress_connection_new(m, steal_fd(cfd), steal_ptr(id), session);
+        r = egress_connection_new(m, steal_fd(cfd), steal_ptr(id), session, in_session);
         if (r < 0 && r != -EUSERS)
                 log_warning_errno(r, "Failed to serve a connection, ignoring: %m");
         return 0;

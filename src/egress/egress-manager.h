@@ -7,6 +7,8 @@
 #include <systemd/sd-event.h>
 
 #include "egress-config.h"
+#include "egress-counts.h"
+#include "egress-session-policy.h"
 #include "peer-identity.h"
 
 typedef struct EgressConnection EgressConnection;
@@ -24,6 +26,11 @@ typedef struct EgressManager {
         unsigned n_connections;
         uint64_t host_addresses_read;   /* CLOCK_MONOTONIC of the last getifaddrs() */
         SessionCount *counts;           /* a list: sessions are few, connections many */
+        EgressSessionPolicyCache *session_policies;
+        char *counts_dir;               /* where each session's counts file is written */
+        sd_event_source *counts_timer;  /* writes changed counts, at most once a second */
+        uint64_t counts_written;        /* CLOCK_MONOTONIC of the last write */
+        bool counts_write_failed;       /* warned already; said again once writing works */
 } EgressManager;
 
 int egress_manager_new(EgressManager **ret);
@@ -45,7 +52,13 @@ int egress_manager_run(EgressManager *m);
  * Returns 0 or a negative errno (the old copy stays then). */
 int egress_manager_refresh_host_addresses(EgressManager *m);
 
-/* Counts a connection for key (a session ID, or "uid:N" outside sessions). Returns 0, -EUSERS
- * when key already holds MaxConnectionsPerSession=, or -ENOMEM. */
-int egress_manager_count_acquire(EgressManager *m, const char *key);
-void egress_manager_count_release(EgressManager *m, const char *key);
+/* Counts a connection for key (a session ID if session, else "uid:N" outside sessions) and sets
+ * *ret to the record it counts in. Returns 0, -EUSERS when key already holds
+ * MaxConnectionsPerSession=, or -ENOMEM. */
+int egress_manager_count_acquire(EgressManager *m, const char *key, bool session, SessionCount **ret);
+/* The connection is gone. The record goes once its counts are written too. */
+void egress_manager_count_release(EgressManager *m, SessionCount *c);
+/* Adds delta to what the record's session did; the counts file follows within a second. */
+void egress_manager_count_add(EgressManager *m, SessionCount *c, const EgressCounts *delta);
+/* Writes every changed counts file now, and forgets sessions that have no connections left. */
+void egress_manager_counts_flush(EgressManager *m);
