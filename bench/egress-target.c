@@ -4,7 +4,8 @@
  *   'P'  echo: every byte read is written back (round trips on an open connection)
  *   'R'  one answer: writes "OK\n" and closes (a whole request on a new connection)
  *   'B'  bulk: writes the number of MiB given by the next byte, then closes
- * One thread per connection; runs until killed. */
+ * One thread per connection; runs until killed. A third argument sets the TCP congestion control
+ * of every connection it sends on (the same for direct and proxied ones). */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 static char zeros[256 * 1024];
+static const char *congestion;          /* TCP_CONGESTION for every connection, or NULL */
 
 static void serve_echo(int fd) {
         char buf[4096];
@@ -48,6 +50,8 @@ static void *serve(void *userdata) {
         char mode;
 
         (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (congestion)
+                (void) setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion, strlen(congestion));
         if (read(fd, &mode, 1) == 1) {
                 if (mode == 'P')
                         serve_echo(fd);
@@ -64,10 +68,11 @@ int main(int argc, char *argv[]) {
         struct sockaddr_in sa = { .sin_family = AF_INET };
         int fd, one = 1;
 
-        if (argc != 3 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
-                fprintf(stderr, "usage: %s ADDRESS PORT\n", argv[0]);
+        if ((argc != 3 && argc != 4) || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
+                fprintf(stderr, "usage: %s ADDRESS PORT [CONGESTION-CONTROL]\n", argv[0]);
                 return EXIT_FAILURE;
         }
+        congestion = argc == 4 ? argv[3] : NULL;
         sa.sin_port = htons((uint16_t) atoi(argv[2]));
         fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||

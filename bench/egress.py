@@ -163,6 +163,8 @@ def main():
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--conns", type=int, default=10, help="connections per client (default 10)")
     p.add_argument("--mib", type=int, default=16, help="MiB per connection (default 16)")
+    p.add_argument("--congestion", help="TCP congestion control the test server sends with "
+                   "(default: the system's), the same for direct and proxied connections")
     p.add_argument("--check", action="store_true")
     a = p.parse_args()
 
@@ -179,7 +181,8 @@ def main():
         with open("/etc/hosts", "a") as f:
             f.write("%s %s\n" % (ADDR, NAME))
         setup_network()
-        procs.append(subprocess.Popen(["ip", "netns", "exec", "egbench", target, ADDR, str(PORT)]))
+        procs.append(subprocess.Popen(["ip", "netns", "exec", "egbench", target, ADDR, str(PORT)] +
+                                      ([a.congestion] if a.congestion else [])))
         procs.append(subprocess.Popen([egressd, "--socket=" + SOCK, "--config-dir=" + confdir],
                                       env=dict(os.environ, OPENMONO_LOG_LEVEL="info")))
         wait_for(lambda: direct().close(), "the target")
