@@ -14,17 +14,27 @@ then measures:
   throughput  CLIENTS processes with CONNS connections each (200 in all by default) read
               MIB MiB per connection at once: MB/s direct and through the proxy, and the ratio
 
+Each throughput client runs in a unit of its own placed exactly like a session of root's
+(openmono-session-egbenchNN.service in openmono-u0.slice), so the proxy identifies it as
+that session from the kernel, judges it by its own list in /run/openmono/egress/ and keeps
+its counts, as for real sessions. They are not sessions started by openmonod (no sandbox, no
+private network, no relay on the session's loopback: they reach the proxy's socket
+directly); --no-sessions runs them as plain processes outside sessions instead. The request
+and round-trip measurements run outside sessions, with AllowNonSession=yes.
+
 Runs as root in the test bed (scripts/testbed.sh run bench/egress.py BUILDDIR). The last line
 is JSON; --check exits 1 unless the added median request latency is under 1 ms and the
 throughput through the proxy is at least 90 % of direct.
 """
 
-import argparse, json, multiprocessing, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, selectors, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 NAME = "bench.allowed.test"
 ADDR = "198.51.100.2"
 PORT = 443
 SOCK = "/run/openmono-egress-bench.sock"
+POLICY_DIR = "/run/openmono/egress"
+SESSION = "egbench%02d"
 
 
 def sh(*cmd):
@@ -110,11 +120,13 @@ def round_trips(connect, n):
     return out
 
 
-def client(connect_name, conns, mib, barrier, results):
+def client(connect_name, conns, mib):
+    """One throughput client: opens its connections, says "ready", reads one line, then reads
+    MIB MiB on each connection at once and prints how many bytes it got."""
     connect = direct if connect_name == "direct" else proxied
     socks = [connect() for _ in range(conns)]
-    barrier.wait()
-    import selectors
+    print("ready", flush=True)
+    sys.stdin.readline()
     sel = selectors.DefaultSelector()
     for s in socks:
         s.sendall(b"B" + bytes([mib]))
@@ -130,26 +142,65 @@ def client(connect_name, conns, mib, barrier, results):
                 sel.unregister(key.fileobj)
                 key.fileobj.close()
                 open_ -= 1
-    results.put(total)
+    print(total, flush=True)
 
 
-def throughput(connect_name, clients, conns, mib):
-    barrier = multiprocessing.Barrier(clients + 1)
-    results = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=client, args=(connect_name, conns, mib, barrier, results))
-             for _ in range(clients)]
+def client_command(a, connect_name, i):
+    cmd = ["/usr/bin/python3", os.path.abspath(__file__), "--client", connect_name,
+           "--conns", str(a.conns), "--mib", str(a.mib), a.builddir]
+    if not a.sessions:
+        return cmd
+    return ["systemd-run", "--quiet", "--wait", "--pipe", "--collect", "--slice=openmono-u0.slice",
+            "--unit=openmono-session-%s" % (SESSION % i), "-p", "Type=exec"] + cmd
+
+
+def throughput(connect_name, a):
+    procs = [subprocess.Popen(client_command(a, connect_name, i), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for i in range(a.clients)]
     for p in procs:
-        p.start()
-    barrier.wait()
+        if p.stdout.readline().strip() != "ready":
+            sys.exit("%s: a client did not start" % connect_name)
     t = time.perf_counter()
-    total = sum(results.get() for _ in procs)
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    total = sum(int(p.stdout.readline()) for p in procs)
     elapsed = time.perf_counter() - t
     for p in procs:
-        p.join()
-    expected = clients * conns * mib * 1024 * 1024
+        p.wait()
+    expected = a.clients * a.conns * a.mib * 1024 * 1024
     if total != expected:
         sys.exit("%s: read %d bytes, expected %d" % (connect_name, total, expected))
     return total / elapsed / 1e6
+
+
+def write_policies(a):
+    os.makedirs(POLICY_DIR, mode=0o750, exist_ok=True)
+    for i in range(a.clients):
+        with open(os.path.join(POLICY_DIR, SESSION % i + ".conf"), "w") as f:
+            f.write("# openmono: egress policy of session %s\n[Session]\nAllowDomain=%s\n" % (SESSION % i, NAME))
+
+
+def remove_policies(a):
+    for i in range(a.clients):
+        try:
+            os.unlink(os.path.join(POLICY_DIR, SESSION % i + ".conf"))
+        except FileNotFoundError:
+            pass
+
+
+def session_counts(a, countsdir):
+    """Sums the proxy's counts files of the client sessions."""
+    total = dict(allowed=0, denied=0, bytes_sent=0, bytes_received=0)
+    for i in range(a.clients):
+        try:
+            with open(os.path.join(countsdir, SESSION % i)) as f:
+                for line in f:
+                    k, _, v = line.strip().partition("=")
+                    total[k] += int(v)
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def ms(x):
@@ -165,8 +216,13 @@ def main():
     p.add_argument("--mib", type=int, default=16, help="MiB per connection (default 16)")
     p.add_argument("--congestion", help="TCP congestion control the test server sends with "
                    "(default: the system's), the same for direct and proxied connections")
+    p.add_argument("--no-sessions", dest="sessions", action="store_false",
+                   help="run the throughput clients outside sessions")
     p.add_argument("--check", action="store_true")
+    p.add_argument("--client", choices=("direct", "proxy"), help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.client:
+        return client(a.client, a.conns, a.mib)
 
     target = os.path.join(a.builddir, "bench/egress-target")
     egressd = os.path.join(a.builddir, "src/egress/openmono-egressd")
@@ -176,6 +232,8 @@ def main():
     with open(os.path.join(confdir, "egress.conf"), "w") as f:
         f.write("[Egress]\nAllowNonSession=yes\nMaxConnectionsPerSession=%d\n" % (a.clients * a.conns + 10))
     shutil.copy("/etc/hosts", confdir + "/hosts.orig")
+    countsdir = os.path.join(confdir, "counts")
+    os.mkdir(countsdir, 0o700)
     procs = []
     try:
         with open("/etc/hosts", "a") as f:
@@ -183,17 +241,23 @@ def main():
         setup_network()
         procs.append(subprocess.Popen(["ip", "netns", "exec", "egbench", target, ADDR, str(PORT)] +
                                       ([a.congestion] if a.congestion else [])))
+        if a.sessions:
+            write_policies(a)
         procs.append(subprocess.Popen([egressd, "--socket=" + SOCK, "--config-dir=" + confdir],
-                                      env=dict(os.environ, OPENMONO_LOG_LEVEL="info")))
+                                      env=dict(os.environ, OPENMONO_LOG_LEVEL="info",
+                                               RUNTIME_DIRECTORY=countsdir)))
         wait_for(lambda: direct().close(), "the target")
         wait_for(lambda: proxied().close(), "the proxy")
         res = run(a)
+        time.sleep(1.5)         # the proxy writes its counts at most once a second
+        res["counts"] = session_counts(a, countsdir)
     finally:
         for pr in procs:
             pr.terminate()
             pr.wait()
         shutil.copy(confdir + "/hosts.orig", "/etc/hosts")
         shutil.rmtree(confdir)
+        remove_policies(a)
         teardown_network()
     report(a, res)
 
@@ -210,7 +274,7 @@ def run(a):
                      "rtt_median_ms": ms(statistics.median(rtt)),
                      "rtt_p95_ms": ms(rtt[int(len(rtt) * 0.95)])}
     for name in ("direct", "proxy"):
-        res[name]["throughput_mbs"] = throughput(name, a.clients, a.conns, a.mib)
+        res[name]["throughput_mbs"] = throughput(name, a)
     return res
 
 
@@ -227,9 +291,17 @@ def report(a, res):
                                            pr["rtt_median_ms"], pr["rtt_median_ms"] - d["rtt_median_ms"]))
     print("%-34s %12.0f %12.0f %11.1f%%" % ("throughput, %d conns from %d, MB/s" % (a.clients * a.conns, a.clients),
                                             d["throughput_mbs"], pr["throughput_mbs"], ratio * 100))
+    who = ("%d units placed like sessions (not started by openmonod, no session relay)" % a.clients
+           if a.sessions else "%d processes outside sessions (AllowNonSession=yes)" % a.clients)
+    print("throughput clients: %s; test server congestion control: %s" % (who, a.congestion or "system default"))
+    if a.sessions:
+        c = res["counts"]
+        print("the proxy's counts files for them: allowed=%d denied=%d bytes_sent=%d bytes_received=%d"
+              % (c["allowed"], c["denied"], c["bytes_sent"], c["bytes_received"]))
     ok = added < 1.0 and ratio >= 0.9
     print(json.dumps({"direct": d, "proxy": pr, "added_request_median_ms": added,
-                      "throughput_ratio": ratio, "goals_met": ok}))
+                      "throughput_ratio": ratio, "sessions": a.sessions, "congestion": a.congestion,
+                      "counts": res.get("counts"), "goals_met": ok}))
     if a.check and not ok:
         sys.exit(1)
 
