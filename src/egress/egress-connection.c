@@ -651,13 +651,16 @@ static int relay_pump(EgressConnection *c, RelayBuffer *b, int from, int to, uin
         ssize_t w, n;
 
         do {
+                /* Fill the pipe as far as it goes before writing it out: fewer, larger writes
+                 * wake the reader fewer times. */
+                n = 0;
+                for (ssize_t k; (k = relay_fill(b, from)) != 0; n += k)
+                        if (k < 0)
+                                return (int) k;
                 w = relay_flush(b, to);
                 if (w < 0)
                         return (int) w;
                 *counter += (uint64_t) w;
-                n = relay_fill(b, from);
-                if (n < 0)
-                        return (int) n;
                 moved += (size_t) w + (size_t) n;
         } while ((w > 0 || n > 0) && moved < RELAY_BURST_MAX);
         if (moved > 0 || b->eof)
