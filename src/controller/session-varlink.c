@@ -451,6 +451,9 @@ static int check_request_usage(Varlink *l, const SessionSettings *s) {
 
         if (s->network == NETWORK_POLICY_NONE && s->allow)
                 message = "Network 'none' reaches no addresses; drop the allow list or choose another network.";
+        else if (s->network == NETWORK_POLICY_PROXY && s->allow)
+                message = "Network 'proxy' reaches names through the egress proxy only, no addresses; "
+                          "drop the allow list or choose another network.";
         else if (s->network == NETWORK_POLICY_ALLOWLIST && strv_length(s->allow) == 0)
                 message = "Network 'allowlist' needs at least one address to allow.";
         if (!message)

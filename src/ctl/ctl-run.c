@@ -63,6 +63,9 @@ static void run_args_done(RunArgs *a) {
 static int check_network_args(const RunArgs *a) {
         if (streq_ptr(a->network, "none") && a->allow)
                 return log_error_errno(EINVAL, "--network=none reaches no addresses: drop --allow or choose another network.");
+        if (streq_ptr(a->network, "proxy") && a->allow)
+                return log_error_errno(EINVAL, "--network=proxy reaches names through the egress proxy only: "
+                                       "drop --allow or choose another network.");
         if (streq_ptr(a->network, "allowlist") && !a->allow)
                 return log_error_errno(EINVAL, "--network=allowlist needs at least one --allow=CIDR.");
         return 0;

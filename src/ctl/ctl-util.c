@@ -133,7 +133,7 @@ int ctl_check_project_name(const char *name) {
 int ctl_check_network(const char *policy) {
         if (network_policy_from_string(policy) >= 0)
                 return 0;
-        return log_error_errno(EINVAL, "Invalid value for --network: '%s' (use none, intranet, allowlist or internet).",
+        return log_error_errno(EINVAL, "Invalid value for --network: '%s' (use none, proxy, intranet, allowlist or internet).",
                                policy);
 }
 

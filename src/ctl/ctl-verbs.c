@@ -14,7 +14,7 @@
         "     --runtime-max=TIME   Stop the session after this long (90s, 2h 30min)\n"
 
 #define NETWORK_OPTIONS                                                                         \
-        "     --network=POLICY     none, intranet (default), allowlist, internet (admins)\n"   \
+        "     --network=POLICY     none, proxy, intranet (default), allowlist, internet (admins)\n" \
         "     --allow=CIDR         Extra network to allow (repeatable; allowlist needs one)\n"
 
 #define RUN_OPTIONS                                                                             \

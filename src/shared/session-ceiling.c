@@ -90,11 +90,14 @@ char *session_limit_format(SessionLimit l, uint64_t v, char *buf, size_t n) {
 
 /* How open a network policy is. */
 static int network_rank(NetworkPolicy n) {
+        /* proxy reaches names within the site's AllowDomain= only, which intranet and allowlist
+         * sessions get on top of their addresses. */
         static const int rank[_NETWORK_POLICY_MAX] = {
                 [NETWORK_POLICY_NONE] = 0,
-                [NETWORK_POLICY_ALLOWLIST] = 1,
-                [NETWORK_POLICY_INTRANET] = 2,
-                [NETWORK_POLICY_INTERNET] = 3,
+                [NETWORK_POLICY_PROXY] = 1,
+                [NETWORK_POLICY_ALLOWLIST] = 2,
+                [NETWORK_POLICY_INTRANET] = 3,
+                [NETWORK_POLICY_INTERNET] = 4,
         };
         return n >= 0 && n < _NETWORK_POLICY_MAX ? rank[n] : 0;
 }
@@ -181,10 +184,10 @@ static int check_allow(const SessionCeiling *c, char *const *allow, const char *
 
         if (!allow || c->network == NETWORK_POLICY_INTERNET)
                 return 0;
-        if (c->network == NETWORK_POLICY_NONE)
-                return asprintf(ret_message, "%s%s exceeds the ceiling set in %s: network 'none' allows no addresses.",
+        if (c->network == NETWORK_POLICY_NONE || c->network == NETWORK_POLICY_PROXY)
+                return asprintf(ret_message, "%s%s exceeds the ceiling set in %s: network '%s' allows no addresses.",
                                 layer_name ? "Allow= of " : "allow", layer_name ?: "",
-                                strna(c->network_origin)) < 0 ? -ENOMEM : -EPERM;
+                                strna(c->network_origin), network_policy_to_string(c->network)) < 0 ? -ENOMEM : -EPERM;
         n = allowed_ranges(c, &ceiling, &strings);
         if (n < 0)
                 return n;

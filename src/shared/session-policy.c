@@ -28,6 +28,7 @@ static const char *const network_policy_table[_NETWORK_POLICY_MAX] = {
         [NETWORK_POLICY_INTRANET] = "intranet",
         [NETWORK_POLICY_INTERNET] = "internet",
         [NETWORK_POLICY_ALLOWLIST] = "allowlist",
+        [NETWORK_POLICY_PROXY] = "proxy",
 };
 
 static const char *const session_stdio_table[_SESSION_STDIO_MAX] = {
@@ -86,7 +87,8 @@ SessionPolicy *session_policy_new(void) {
                 .stdio_fds = { -EBADF, -EBADF, -EBADF },
         };
         p->inference_socket = strdup(SESSION_INFERENCE_SOCKET_DEFAULT);
-        if (!p->inference_socket)
+        p->egress_socket = strdup(SESSION_EGRESS_SOCKET_DEFAULT);
+        if (!p->inference_socket || !p->egress_socket)
                 return session_policy_free(p);
         return p;
 }
@@ -102,7 +104,9 @@ SessionPolicy *session_policy_free(SessionPolicy *p) {
         free(p->storage);
         free(p->transcripts);
         free(p->inference_socket);
+        free(p->egress_socket);
         strv_free(p->allowed_cidrs);
+        strv_free(p->allowed_domains);
         strv_free(p->unreachable_cidrs);
         strv_free(p->argv);
         strv_free(p->environment);
@@ -320,7 +324,8 @@ int session_policy_validate(const SessionPolicy *p) {
         if (r < 0)
                 return r;
         if ((p->storage && !path_is_safe(p->storage)) ||
-            (p->inference_socket && !path_is_safe(p->inference_socket)))
+            (p->inference_socket && !path_is_safe(p->inference_socket)) ||
+            (p->egress_socket && !path_is_safe(p->egress_socket)))
                 return -EINVAL;
         r = validate_network(p);
         if (r < 0)
@@ -478,6 +483,10 @@ static int add_run_allow_list(const SessionPolicy *p, UnitProperties *u) {
         if (r >= 0 && p->inference_socket)
                 r = unit_properties_add_bind_path(u, "BindReadOnlyPaths", p->inference_socket,
                                                   p->inference_socket, true);
+        /* The same for the egress proxy, only where the session may use it. */
+        if (r >= 0 && session_policy_has_egress_relay(p))
+                r = unit_properties_add_bind_path(u, "BindReadOnlyPaths", p->egress_socket,
+                                                  p->egress_socket, true);
         /* A dynamic user has no passwd entry: its name comes from PID 1 through nss-systemd. That
          * socket answers user and group lookups only (its other method is for systemd-oomd's UID). */
         if (r >= 0 && p->identity == SESSION_IDENTITY_DYNAMIC)
@@ -594,7 +603,9 @@ static int build_network(const SessionPolicy *p, UnitProperties *u) {
         };
         int r = 0;
 
-        if (p->network == NETWORK_POLICY_NONE)
+        /* proxy: nothing but lo, so no DNS and no route; the session leaves only through the
+         * relays on its loopback, to the gateway and to the egress proxy. */
+        if (p->network == NETWORK_POLICY_NONE || p->network == NETWORK_POLICY_PROXY)
                 r = unit_properties_add_boolean(u, "PrivateNetwork", true);
         else {
                 /* Every other policy runs in the session's own namespace, routed to the host but
@@ -792,10 +803,18 @@ bool session_policy_has_model_url(const SessionPolicy *p) {
         return p->model_url && p->inference_socket && session_policy_has_own_network(p);
 }
 
-/* The model URL: openmono-session-init runs first, leaves the relay to the gateway listening on
- * the session's loopback and becomes the command. The variables are what the OpenAI SDKs and the
- * tools built on them read; the key is a placeholder, since the gateway knows the caller from
- * the kernel and ignores what the request claims. */
+bool session_policy_has_egress_relay(const SessionPolicy *p) {
+        if (!p->egress_socket || !session_policy_has_own_network(p))
+                return false;
+        if (p->network == NETWORK_POLICY_PROXY)
+                return true;
+        return (p->network == NETWORK_POLICY_INTRANET || p->network == NETWORK_POLICY_ALLOWLIST) &&
+                strv_length(p->allowed_domains) > 0;
+}
+
+/* The model URL. The variables are what the OpenAI SDKs and the tools built on them read; the key
+ * is a placeholder, since the gateway knows the caller from the kernel and ignores what the
+ * request claims. */
 static int add_model_url(const SessionPolicy *p, UnitProperties *u, char ***argv) {
         static char *const env[] = {
                 (char *) "OPENAI_BASE_URL=" SESSION_MODEL_URL,
@@ -805,15 +824,71 @@ static int add_model_url(const SessionPolicy *p, UnitProperties *u, char ***argv
         };
         int r;
 
-        r = strv_extend(argv, SESSION_INIT_PATH);
-        if (r >= 0)
-                r = strv_extend(argv, "--model-port=" XSTRINGIFY(SESSION_MODEL_PORT));
+        r = strv_extend(argv, "--model-port=" XSTRINGIFY(SESSION_MODEL_PORT));
         if (r >= 0)
                 r = strv_extendf(argv, "--inference-socket=%s", p->inference_socket);
         if (r >= 0)
-                r = strv_extend(argv, "--");
+                r = unit_properties_add_strv(u, "Environment", env);
+        return r;
+}
+
+/* What clients must not send to the proxy: the session's own loopback (the model URL, test
+ * servers) and, under intranet and allowlist, the ranges it reaches directly. curl, pip, git and
+ * npm read CIDRs there. */
+static int egress_no_proxy(const SessionPolicy *p, char **ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = strv_extend_strv(&l, (char *const[]) { (char *) "localhost", (char *) "127.0.0.1", (char *) "::1", NULL });
+        if (r >= 0 && p->network == NETWORK_POLICY_INTRANET)
+                r = strv_extend_strv(&l, (char *const *) intranet_cidrs);
+        if (r >= 0 && p->network != NETWORK_POLICY_PROXY)
+                r = strv_extend_strv(&l, p->allowed_cidrs);
+        if (r < 0)
+                return r;
+        *ret = strv_join(l, ",");
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The egress proxy, in both spellings of the variables: curl reads only the lower-case http_proxy,
+ * Python and Go either, npm and git the upper-case ones too. */
+static int add_egress_relay(const SessionPolicy *p, UnitProperties *u, char ***argv) {
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ char *no_proxy = NULL;
+        int r;
+
+        r = strv_extend(argv, "--egress-port=" XSTRINGIFY(SESSION_EGRESS_PORT));
+        if (r >= 0)
+                r = strv_extendf(argv, "--egress-socket=%s", p->egress_socket);
+        if (r >= 0)
+                r = egress_no_proxy(p, &no_proxy);
+        for (const char *const *v = (const char *const[]) { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
+                                                             "https_proxy", NULL };
+             r >= 0 && *v; v++)
+                r = strv_extendf(&env, "%s=" SESSION_EGRESS_PROXY_URL, *v);
+        if (r >= 0)
+                r = strv_extendf(&env, "NO_PROXY=%s", no_proxy);
+        if (r >= 0)
+                r = strv_extendf(&env, "no_proxy=%s", no_proxy);
         if (r >= 0)
                 r = unit_properties_add_strv(u, "Environment", env);
+        return r;
+}
+
+/* The relays on the session's loopback: openmono-session-init runs first, leaves them listening
+ * and becomes the command. */
+static int add_session_init(const SessionPolicy *p, UnitProperties *u, char ***argv) {
+        int r;
+
+        if (!session_policy_has_model_url(p) && !session_policy_has_egress_relay(p))
+                return 0;
+        r = strv_extend(argv, SESSION_INIT_PATH);
+        if (r >= 0 && session_policy_has_model_url(p))
+                r = add_model_url(p, u, argv);
+        if (r >= 0 && session_policy_has_egress_relay(p))
+                r = add_egress_relay(p, u, argv);
+        if (r >= 0)
+                r = strv_extend(argv, "--");
         return r;
 }
 
@@ -831,8 +906,8 @@ static int build_exec(const SessionPolicy *p, UnitProperties *u) {
                                                    p->credentials[i].path);
         if (r >= 0)
                 r = build_stdio(p, u);
-        if (r >= 0 && session_policy_has_model_url(p))
-                r = add_model_url(p, u, &command);
+        if (r >= 0)
+                r = add_session_init(p, u, &command);
         if (r >= 0)
                 r = strv_extend_strv(&command, p->argv);
         if (r >= 0)

@@ -24,6 +24,14 @@ typedef struct UnitProperties UnitProperties;
 #define SESSION_MODEL_URL "http://127.0.0.1:" XSTRINGIFY(SESSION_MODEL_PORT) "/v1"
 #define SESSION_INIT_PATH LIBEXECDIR "/openmono/openmono-session-init"
 
+/* The egress proxy's socket, bound into the sessions that may use it at the same path, and the
+ * relay to it on the session's loopback that HTTP_PROXY/HTTPS_PROXY name (see
+ * session_policy_has_egress_relay()). The relay runs in the session's cgroup, so the proxy knows
+ * the session from the kernel, as the gateway does. */
+#define SESSION_EGRESS_SOCKET_DEFAULT RUNDIR "/egress.sock"
+#define SESSION_EGRESS_PORT 4871
+#define SESSION_EGRESS_PROXY_URL "http://127.0.0.1:" XSTRINGIFY(SESSION_EGRESS_PORT)
+
 /* Where the sandbox sees the session's files. */
 #define SESSION_WORKSPACE_DIR "/workspace"
 #define SESSION_STORAGE_DIR "/storage"
@@ -68,6 +76,7 @@ typedef enum NetworkPolicy {
         NETWORK_POLICY_INTRANET,        /* RFC 1918 and ULA ranges plus the extra CIDRs */
         NETWORK_POLICY_INTERNET,        /* no IP restriction */
         NETWORK_POLICY_ALLOWLIST,       /* only the extra CIDRs */
+        NETWORK_POLICY_PROXY,           /* PrivateNetwork=yes: out only through the egress proxy */
         _NETWORK_POLICY_MAX,
         _NETWORK_POLICY_INVALID = -EINVAL,
 } NetworkPolicy;
@@ -103,11 +112,13 @@ typedef struct SessionPolicy {
         char *transcripts;              /* dynamic identity: StateDirectory= for the caller's
                                          * transcripts, relative to /var/lib, or NULL */
         char *inference_socket;         /* absolute path, bound at the same path if it exists */
+        char *egress_socket;            /* the egress proxy's, bound likewise where the relay is offered */
 
         NetworkPolicy network;
         bool model_url;                 /* offer SESSION_MODEL_URL where the network allows it */
         char **allowed_cidrs;           /* extra CIDRs for intranet, the whole list for allowlist */
         char **unreachable_cidrs;       /* cut out of every allow list: the gateway's upstream servers */
+        char **allowed_domains;         /* normalised AllowDomain= patterns the egress proxy lets through */
 
         uint64_t memory_max;            /* bytes, UINT64_MAX = unset */
         unsigned cpu_quota_percent;     /* 100 = one CPU, 0 = unset */
@@ -150,6 +161,10 @@ bool session_policy_has_own_network(const SessionPolicy *p);
  * loopback of its own (on a shared one every local user could reach the relay, and be
  * counted as the session). */
 bool session_policy_has_model_url(const SessionPolicy *p);
+/* True if the session gets the relay to the egress proxy and HTTP_PROXY/HTTPS_PROXY: always under
+ * the proxy policy, and under intranet and allowlist when it may reach names (allowed_domains is
+ * not empty); never under none (nothing leaves) or internet (everything does, directly). */
+bool session_policy_has_egress_relay(const SessionPolicy *p);
 
 /* Checks that the policy can be turned into unit properties. Returns 0 or -EINVAL. */
 int session_policy_validate(const SessionPolicy *p);

@@ -78,7 +78,7 @@ check "neither -w nor -p" \
 check "an allowlist without --allow" \
         no_protocol "allowlist needs at least one --allow=CIDR" run -w "$WS" --network=allowlist -- true
 check "an unknown network policy" \
-        no_protocol "Invalid value for --network: 'wide' \(use none, intranet, allowlist or internet\)" \
+        no_protocol "Invalid value for --network: 'wide' \(use none, proxy, intranet, allowlist or internet\)" \
         run -w "$WS" --network=wide -- true
 check "a CIDR with host bits" no_protocol "Invalid value for --allow: '10.0.0.1/8'" \
         run -w "$WS" --network=allowlist --allow=10.0.0.1/8 -- true

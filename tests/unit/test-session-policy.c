@@ -715,6 +715,88 @@ static void test_model_url(void **state) {
         assert_false(session_policy_has_model_url(p));
 }
 
+/* The environment entry that sets name, or NULL. */
+static const char *env_value(const UnitProperties *u, const char *name) {
+        size_t n = strlen(name);
+
+        for (size_t i = 0; i < u->n_items; i++) {
+                if (!streq(u->items[i].name, "Environment"))
+                        continue;
+                STRV_FOREACH(e, u->items[i].strv)
+                        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+                                return *e + n + 1;
+        }
+        return NULL;
+}
+
+/* proxy: loopback only, like none, and out through the egress relay, which is announced. */
+static void test_network_proxy(void **state) {
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_PROXY, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *u = build(p);
+        const UnitProperty *e = find_typed(u, "ExecStart", UNIT_PROPERTY_EXEC);
+
+        assert_switch(u, "PrivateNetwork");
+        assert_null(unit_properties_find(u, "NetworkNamespacePath"));
+        assert_null(unit_properties_find(u, "IPAddressAllow"));
+        assert_true(session_policy_has_egress_relay(p));
+        assert_true(binds_path(u, "/run/openmono/egress.sock"));
+        assert_strv_equal(e->exec.argv, (const char *[]) {
+                SESSION_INIT_PATH, "--model-port=4870", "--inference-socket=/run/openmono/inference.sock",
+                "--egress-port=4871", "--egress-socket=/run/openmono/egress.sock",
+                "--", "/usr/bin/openmono-agent", "--task", "print $$HOME and $${PATH}", NULL });
+        for (const char *const *v = (const char *const[]) { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
+                                                             "https_proxy", NULL }; *v; v++)
+                assert_string_equal(env_value(u, *v), "http://127.0.0.1:4871");
+        assert_string_equal(env_value(u, "NO_PROXY"), "localhost,127.0.0.1,::1");
+        assert_string_equal(env_value(u, "no_proxy"), "localhost,127.0.0.1,::1");
+        /* The model URL stays. */
+        assert_string_equal(env_value(u, "OPENAI_BASE_URL"), SESSION_MODEL_URL);
+}
+
+/* Names on top of intranet and allowlist: the relay only with a list of names, and what the
+ * session reaches directly stays out of the proxy. Never for none or internet. */
+static void test_egress_relay(void **state) {
+        _cleanup_policy_ SessionPolicy *p = make_policy(NETWORK_POLICY_INTRANET, SESSION_IDENTITY_OWNER);
+        _cleanup_props_ UnitProperties *plain = build(p), *names = NULL, *list = NULL, *bare = NULL;
+        const UnitProperty *e;
+
+        assert_false(session_policy_has_egress_relay(p));
+        assert_null(env_value(plain, "HTTPS_PROXY"));
+        assert_false(binds_path(plain, "/run/openmono/egress.sock"));
+
+        assert_int_equal(strv_extend(&p->allowed_domains, "*.pypi.test"), 0);
+        assert_int_equal(strv_extend(&p->allowed_cidrs, "100.64.0.0/10"), 0);
+        assert_true(session_policy_has_egress_relay(p));
+        names = build(p);
+        assert_string_equal(env_value(names, "https_proxy"), SESSION_EGRESS_PROXY_URL);
+        assert_string_equal(env_value(names, "NO_PROXY"), "localhost,127.0.0.1,::1,10.0.0.0/8,172.16.0.0/12,"
+                            "192.168.0.0/16,fc00::/7,100.64.0.0/10");
+        assert_true(binds_path(names, "/run/openmono/egress.sock"));
+        assert_null(unit_properties_find(names, "PrivateNetwork"));
+
+        p->network = NETWORK_POLICY_ALLOWLIST;
+        list = build(p);
+        assert_string_equal(env_value(list, "no_proxy"), "localhost,127.0.0.1,::1,100.64.0.0/10");
+
+        p->network = NETWORK_POLICY_INTERNET;
+        assert_false(session_policy_has_egress_relay(p));
+        p->network = NETWORK_POLICY_NONE;
+        assert_false(session_policy_has_egress_relay(p));
+        p->allowed_cidrs = strv_free(p->allowed_cidrs);
+
+        /* Without the model URL the relay alone is set up; without a socket there is none. */
+        p->network = NETWORK_POLICY_PROXY;
+        p->model_url = false;
+        bare = build(p);
+        e = find_typed(bare, "ExecStart", UNIT_PROPERTY_EXEC);
+        assert_strv_equal(e->exec.argv, (const char *[]) {
+                SESSION_INIT_PATH, "--egress-port=4871", "--egress-socket=/run/openmono/egress.sock",
+                "--", "/usr/bin/openmono-agent", "--task", "print $$HOME and $${PATH}", NULL });
+        assert_null(env_value(bare, "OPENAI_BASE_URL"));
+        p->egress_socket = mfree(p->egress_socket);
+        assert_false(session_policy_has_egress_relay(p));
+}
+
 static void test_invalid_input(void **state) {
         static const char *const bad_projects[] = {
                 "", "-app", "_app", "a/b", "a.b", "a b", "app\n", "..", "a:b",
@@ -850,6 +932,8 @@ int main(void) {
                 cmocka_unit_test(test_network_intranet),
                 cmocka_unit_test(test_network_internet),
                 cmocka_unit_test(test_network_allowlist),
+                cmocka_unit_test(test_network_proxy),
+                cmocka_unit_test(test_egress_relay),
                 cmocka_unit_test(test_identity_owner),
                 cmocka_unit_test(test_identity_dynamic),
                 cmocka_unit_test(test_identity_dynamic_transcripts),
