@@ -71,8 +71,6 @@ static const ConfigItem manager_config_items[] = {
         { "UserSlice",  "TasksMax",             config_parse_uint64,   USER_SLICE(tasks_max) },
         { "UserSlice",  "CPUQuota",             config_parse_percent,  USER_SLICE(cpu_quota_percent) },
 #undef USER_SLICE
-        /* The site's list of names, read by openmono-egressd. */
-        { "Sessions",   "AllowDomain",          NULL,                  0 },
         {}
 };
 

@@ -15,6 +15,7 @@
 #include "manager.h"
 #include "message-ids.h"
 #include "secret-store.h"
+#include "session-egress.h"
 #include "session-history.h"
 #include "session.h"
 #include "socket-util.h"
@@ -127,8 +128,12 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading configuration.\nMONOTONIC_USEC=%" PRIu64,
                           now(CLOCK_MONOTONIC));
-        if (manager_load_config(m) >= 0)
+        if (manager_load_config(m) >= 0) {
                 log_info("Configuration reloaded.");
+                /* Unlike limits, which systemd holds for a running unit, the names a session
+                 * reaches are asked for anew on every connection: a narrower list applies now. */
+                manager_apply_egress(m, /* rewrite= */ false);
+        }
         m->idle_timer = sd_event_source_disable_unref(m->idle_timer);
         if (varlink_server_n_connections(m->varlink) == 0)
                 arm_idle_timer(m);
@@ -515,6 +520,29 @@ int manager_recover_sessions(Manager *m) {
         recover_ended_sessions(m);
         session_history_prune(m->state_dir, now(CLOCK_REALTIME));
         return n;
+}
+
+static bool session_has_egress(const char *id, void *userdata) {
+        Session *s = manager_find_session(userdata, id);
+
+        return s && s->egress;
+}
+
+void manager_apply_egress(Manager *m, bool rewrite) {
+        int r;
+
+        /* A broken file says nothing about what the site wants now: keep what is there. */
+        for (size_t i = 0; !m->config_error && i < m->n_sessions; i++) {
+                r = session_apply_egress(m->sessions[i], m->config.sessions.allow_domains, rewrite);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to update the egress policy of session %s, ignoring: %m",
+                                          m->sessions[i]->id);
+        }
+        if (!rewrite)
+                return;
+        r = session_egress_sweep(m->runtime_dir, session_has_egress, m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove egress policies of ended sessions, ignoring: %m");
 }
 
 int manager_ensure_storage(Manager *m, uid_t uid, gid_t gid, char **ret) {

@@ -124,6 +124,9 @@ int main(int argc, char *argv[]) {
                 log_warning_errno(r, "Failed to look for running sessions, continuing without: %m");
         else if (r > 0)
                 log_info("Recovered %d running session(s).", r);
+        /* The site's list may have changed while no controller ran, and files of sessions that
+         * ended meanwhile are of no use any more. */
+        manager_apply_egress(m, /* rewrite= */ true);
         log_info("OpenMono controller %s started.", PROJECT_VERSION);
         r = manager_run(m);
         return r < 0 ? 1 : 0;

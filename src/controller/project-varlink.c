@@ -28,6 +28,8 @@ static int add_sandbox(json_object *o, const SessionSettings *s) {
                 r = json_add_string(o, "network", network_policy_to_string(s->network));
         if (r >= 0)
                 r = add_strv(o, "allow", s->allow);
+        if (r >= 0)
+                r = add_strv(o, "allow_domains", s->allow_domains);
         if (r >= 0 && s->memory_max != UINT64_MAX)
                 r = json_add_uint64(o, "memory_max", s->memory_max);
         if (r >= 0 && s->tasks_max != UINT64_MAX)
@@ -216,6 +218,13 @@ static int commit_project(Manager *m, Varlink *l, Project *p, uid_t uid, const c
         /* Refused now rather than at each session start; the rest of the ceiling is checked when
          * a session starts, against the configuration of that moment. */
         r = session_settings_check_forbidden(&p->sandbox, /* layer_name= */ NULL, &message);
+        if (r == 0) {
+                SessionCeiling site = {
+                        .allow_domains = m->config.sessions.allow_domains,
+                        .domains_origin = MANAGER_CONFIG_FILE,
+                };
+                r = session_ceiling_check_domains(&site, &p->sandbox, /* layer_name= */ NULL, &message);
+        }
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -447,18 +456,18 @@ static const char project_interface_methods[] =
         "# id tells this project from a later one of the same name (cron jobs keep it).\n"
         "type Project (name: string, id: string, scope: string, description: ?string, identity: string,"
         " owner: string, workspace: ?string, users: ?[]string, groups: ?[]string, network: ?string,"
-        " allow: ?[]string, memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int,"
+        " allow: ?[]string, allow_domains: ?[]string, memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int,"
         " runtime_max_usec: ?int, task: ?string, template: ?string, grant: ?[]string)\n"
         "\n"
         "# Creates a project owned by the caller. With identity \"owner\" (the default) fd 0 is the\n"
         "# workspace, a directory the caller owns.\n"
         "method AddProject(name: string, identity: ?string, description: ?string, users: ?[]string,"
-        " groups: ?[]string, network: ?string, allow: ?[]string, memory_max: ?int, tasks_max: ?int,"
+        " groups: ?[]string, network: ?string, allow: ?[]string, allow_domains: ?[]string, memory_max: ?int, tasks_max: ?int,"
         " cpu_quota_percent: ?int, runtime_max_usec: ?int, task: ?string, template: ?string, grant: ?[]string)"
         " -> (project: Project)\n"
         "# Changes the given settings of a user project; fd 0, if passed, is a new workspace.\n"
         "method SetProject(name: string, identity: ?string, description: ?string, users: ?[]string,"
-        " groups: ?[]string, network: ?string, allow: ?[]string, memory_max: ?int, tasks_max: ?int,"
+        " groups: ?[]string, network: ?string, allow: ?[]string, allow_domains: ?[]string, memory_max: ?int, tasks_max: ?int,"
         " cpu_quota_percent: ?int, runtime_max_usec: ?int, task: ?string, template: ?string, grant: ?[]string)"
         " -> (project: Project)\n"
         "method RemoveProject(name: string) -> ()\n"

@@ -214,6 +214,9 @@ static void put_sandbox(FILE *f, const SessionSettings *s) {
         if (s->network >= 0)
                 fprintf(f, "Network=%s\n", network_policy_to_string(s->network));
         put_words(f, "Allow", s->allow);
+        /* One pattern per line, as openmono-egressd reads the site's list. */
+        STRV_FOREACH(d, s->allow_domains)
+                fprintf(f, "AllowDomain=%s\n", *d);
         if (s->memory_max != UINT64_MAX)
                 fprintf(f, "MemoryMax=%" PRIu64 "\n", s->memory_max);
         if (s->tasks_max != UINT64_MAX)

@@ -18,6 +18,7 @@
 #include "project.h"
 #include "secret-store.h"
 #include "session-ceiling.h"
+#include "session-egress.h"
 #include "session-history.h"
 #include "session-settings.h"
 #include "session.h"
@@ -456,9 +457,14 @@ static int check_request_usage(Varlink *l, const SessionSettings *s) {
                           "drop the allow list or choose another network.";
         else if (s->network == NETWORK_POLICY_ALLOWLIST && strv_length(s->allow) == 0)
                 message = "Network 'allowlist' needs at least one address to allow.";
+        if (!message && s->allow_domains && (s->network == NETWORK_POLICY_NONE || s->network == NETWORK_POLICY_INTERNET))
+                message = s->network == NETWORK_POLICY_NONE ?
+                          "Network 'none' reaches no names; drop the domain list or choose another network." :
+                          "Network 'internet' reaches every name directly; drop the domain list.";
         if (!message)
                 return 1;
-        if (!e || json_add_string(e, "parameter", "allow") < 0 || json_add_string(e, "message", message) < 0)
+        if (!e || json_add_string(e, "parameter", s->allow_domains && !s->allow ? "allow_domains" : "allow") < 0 ||
+            json_add_string(e, "message", message) < 0)
                 return -ENOMEM;
         return varlink_error(l, VARLINK_ERROR_INVALID_PARAMETER, e);
 }
@@ -475,20 +481,24 @@ static bool project_is_trusted(const Project *proj) {
 }
 
 /* Checks one layer of settings and applies it. No allow list that someone asks for holds a
- * forbidden range; a layer an administrator did not write stays within the ceiling. Returns 1 to
- * go on, 0 when it replied with an error. */
+ * forbidden range, no domain list goes beyond the site's; a layer an administrator did not write
+ * stays within the ceiling. Returns 1 to go on, 0 when it replied with an error. */
 static int apply_layer(Varlink *l, const SessionCeiling *c, const SessionSettings *s, const char *name,
                        bool trusted, SessionPolicy *p) {
         _cleanup_free_ char *message = NULL;
         int r;
 
         r = session_settings_check_forbidden(s, name, &message);
+        if (r == 0)
+                r = session_ceiling_check_domains(c, s, name, &message);
         if (r == 0 && !trusted)
                 r = session_ceiling_check(c, s, name, &message);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 return varlink_errorf(l, OM_ERROR_EXCEEDS_CEILING, "%s", message);
+        if (s->allow_domains)
+                p->allowed_domains_default = false;
         return session_settings_apply(s, p) < 0 ? -ENOMEM : 1;
 }
 
@@ -529,6 +539,7 @@ static int apply_settings(Manager *m, Varlink *l, const Project *proj, const Sta
                 return r;
         if (session_settings_apply(&m->config.sessions, p) < 0)
                 return -ENOMEM;
+        p->allowed_domains_default = true;
         session_ceiling_init_site(&c, &m->config.ceiling, p, n_cpus > 0 ? (unsigned) n_cpus : 1,
                                   MANAGER_CONFIG_FILE);
         if (proj) {
@@ -698,8 +709,13 @@ static int launch(Manager *m, Varlink *l, SessionPolicy *p, bool adhoc) {
         s->uid = p->owner_uid;
         s->network = p->network;
         s->started_realtime = now(CLOCK_REALTIME);
+        s->egress = session_policy_has_egress_relay(p);
+        s->egress_default = p->allowed_domains_default;
         if (!(s->user = strdup(p->owner_name)) || (p->workspace && !(s->workspace = strdup(p->workspace))) ||
-            (!adhoc && !(s->project = strdup(p->project)))) {
+            (!adhoc && !(s->project = strdup(p->project))) ||
+            (s->egress && p->allowed_domains && !(s->egress_domains = strv_copy(p->allowed_domains))) ||
+            (s->egress && !s->egress_default && p->allowed_domains &&
+             !(s->egress_requested = strv_copy(p->allowed_domains)))) {
                 session_free(s);
                 return -ENOMEM;
         }
@@ -829,10 +845,25 @@ static int pin_mounts(Manager *m, Varlink *l, const StartRequest *req, SessionPo
         return 1;
 }
 
+/* Tells the egress proxy what the session may reach, before the session can ask: without the
+ * file the proxy would refuse it everything. Returns 1 to go on, 0 when it replied with an error. */
+static int write_egress_policy(Manager *m, Varlink *l, const SessionPolicy *p) {
+        int r;
+
+        if (!session_policy_has_egress_relay(p))
+                return 1;
+        r = session_egress_write(m->runtime_dir, p->session_id, p->allowed_domains);
+        if (r < 0)
+                return varlink_errorf(l, OM_ERROR_START_FAILED, "Cannot hand the egress proxy the session's policy: %s",
+                                      r == -ESRCH ? "the group " SESSION_EGRESS_GROUP " does not exist" : strerror(-r));
+        return 1;
+}
+
 /* Undoes what was staged for a session that does not start. */
 static void unstage(Manager *m, const SessionPolicy *p) {
         (void) secret_unstage(m->runtime_dir, p->session_id);
         (void) workspace_mount_unpin(m->runtime_dir, p->session_id);
+        (void) session_egress_remove(m->runtime_dir, SESSION_EGRESS_COUNTS_DIR, p->session_id);
 }
 
 static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFlags flags, void *userdata) {
@@ -869,6 +900,11 @@ static int method_start_session(Varlink *l, json_object *params, VarlinkMethodFl
                 unstage(m, p);
                 return varlink_errorf(l, VARLINK_ERROR_INVALID_PARAMETER, "The session's policy is not valid.");
         }
+        r = write_egress_policy(m, l, p);
+        if (r <= 0) {
+                unstage(m, p);
+                return r;
+        }
         r = launch(m, l, p, /* adhoc= */ !req.project);
         if (r < 0) {
                 unstage(m, p);
@@ -886,12 +922,15 @@ static const char session_interface_methods[] =
         "# none. Ended sessions stay visible for a while (ListSessions all, GetSession).\n"
         "# spawn_errno and spawn_executable say why systemd could not run the command;\n"
         "# runtime_max_usec is the limit after which a session ends with result \"timeout\".\n"
+        "# allow_domains are the names it reaches through the egress proxy, if it has one;\n"
+        "# egress_* count what the proxy let through and refused, and the bytes either way.\n"
         "type Session (id: string, unit: string, uid: int, user: ?string, project: ?string,"
         " workspace: ?string, network: ?string, state: string, started_realtime_usec: int,"
         " result: ?string, exit: ?string, exit_status: ?int, cpu_usage_nsec: ?int,"
         " memory_current_bytes: ?int, tasks_current: ?int, ip_ingress_bytes: ?int,"
         " ip_egress_bytes: ?int, main_pid: ?int, signal: ?string, ended_realtime_usec: ?int,"
-        " spawn_errno: ?int, spawn_executable: ?string, runtime_max_usec: ?int)\n"
+        " spawn_errno: ?int, spawn_executable: ?string, runtime_max_usec: ?int, allow_domains: ?[]string,"
+        " egress_allowed: ?int, egress_denied: ?int, egress_bytes_sent: ?int, egress_bytes_received: ?int)\n"
         "\n"
         "# Starts a sandboxed session running command, or the agent on task (default: the\n"
         "# project's task). Without a project it works on a directory the caller owns, passed as\n"
@@ -899,9 +938,10 @@ static const char session_interface_methods[] =
         "# fds are its stdin, stdout and stderr; otherwise its output goes to the journal. With\n"
         "# \"more\", a reply follows every state change and the last one carries the exit status.\n"
         "# grant names secrets of the caller's own that this run of a project receives; project_id\n"
-        "# refuses to start anything but that very project (see GetProject's id).\n"
+        "# refuses to start anything but that very project (see GetProject's id). allow_domains\n"
+        "# narrows the names the session reaches through the egress proxy (NAME or *.SUFFIX).\n"
         "method StartSession(command: ?[]string, task: ?string, project: ?string, network: ?string,"
-        " allow: ?[]string, stdio: ?string,"
+        " allow: ?[]string, allow_domains: ?[]string, stdio: ?string,"
         " memory_max: ?int, tasks_max: ?int, cpu_quota_percent: ?int, runtime_max_usec: ?int, term: ?string,"
         " grant: ?[]string, project_id: ?string)"
         " -> (session: Session)\n"

@@ -9,14 +9,17 @@
 
 #include <systemd/sd-journal.h>
 
+#include "egress-name.h"
 #include "json-util.h"
 #include "fs-util.h"
 #include "log.h"
 #include "manager.h"
 #include "openmono-errors.h"
 #include "secret-store.h"
+#include "session-egress.h"
 #include "session-history.h"
 #include "session.h"
+#include "strv.h"
 #include "unit-props.h"
 #include "user-slice.h"
 #include "workspace-mount.h"
@@ -106,6 +109,8 @@ Session *session_free(Session *s) {
         free(s->user);
         free(s->project);
         free(s->workspace);
+        strv_free(s->egress_requested);
+        strv_free(s->egress_domains);
         free(s->result);
         free(s->active_state);
         free(s->unit_result);
@@ -282,6 +287,8 @@ static void session_update(Session *s) {
                 session_record_end(s);
         session_notify_watchers(s);
         if (session_state_is_final(s->state)) {
+                /* After the history has the proxy's last counts. */
+                (void) session_egress_remove(s->manager->runtime_dir, SESSION_EGRESS_COUNTS_DIR, s->id);
                 session_release_unit(s);
                 char path[PATH_MAX];
                 session_state_file(s, path, sizeof path);
@@ -374,6 +381,7 @@ static void session_start_finish(Session *s, int r, const char *message) {
         if (r < 0) {
                 s->state = SESSION_FAILED;
                 (void) secret_unstage(s->manager->runtime_dir, s->id);
+                (void) session_egress_remove(s->manager->runtime_dir, SESSION_EGRESS_COUNTS_DIR, s->id);
         } else {
                 s->referenced = true;
                 s->state = SESSION_STARTING;
@@ -524,6 +532,28 @@ static int add_accounting(Session *s, json_object *j) {
         return 0;
 }
 
+/* The names the session reaches through the egress proxy and, with counts, what the proxy says
+ * it did for it: nothing at all before its first request (the proxy writes no file until then). */
+static int add_egress(Session *s, json_object *j, bool with_counts) {
+        static char *const none[] = { NULL };
+        EgressCounts c;
+        int r;
+
+        if (!s->egress)
+                return 0;
+        r = json_add_strv(j, "allow_domains", s->egress_domains ?: none);
+        if (r < 0 || !with_counts || session_egress_counts_read(SESSION_EGRESS_COUNTS_DIR, s->id, &c) < 0)
+                return r;
+        r = json_add_uint64(j, "egress_allowed", c.allowed);
+        if (r >= 0)
+                r = json_add_uint64(j, "egress_denied", c.denied);
+        if (r >= 0)
+                r = json_add_uint64(j, "egress_bytes_sent", c.bytes_sent);
+        if (r >= 0)
+                r = json_add_uint64(j, "egress_bytes_received", c.bytes_received);
+        return r;
+}
+
 int session_build_json(Session *s, bool with_accounting, json_object **ret) {
         _cleanup_(json_object_putp) json_object *j = json_object_new_object();
         int r;
@@ -571,12 +601,41 @@ int session_build_json(Session *s, bool with_accounting, json_object **ret) {
                 if (r >= 0 && s->ended_realtime > 0)
                         r = json_add_uint64(j, "ended_realtime_usec", s->ended_realtime);
         }
+        if (r >= 0)
+                r = add_egress(s, j, with_accounting);
         if (r >= 0 && with_accounting)
                 r = add_accounting(s, j);
         if (r < 0)
                 return r;
         *ret = steal_ptr(j);
         return 0;
+}
+
+/* What a reload needs to redo the session's egress policy: whether it took the site's list, and
+ * what it asked for otherwise. */
+static int add_egress_metadata(Session *s, json_object *j) {
+        static char *const none[] = { NULL };
+        int r;
+
+        r = json_add_bool(j, "egress_default", s->egress_default);
+        if (r >= 0 && !s->egress_default)
+                r = json_add_strv(j, "egress_requested", s->egress_requested ?: none);
+        if (r >= 0)
+                r = json_add_strv(j, "egress_domains", s->egress_domains ?: none);
+        return r;
+}
+
+static int load_egress_metadata(Session *s, json_object *j) {
+        int r;
+
+        if (json_get_bool(j, "egress_default", &s->egress_default) < 0)
+                return 0;
+        s->egress = true;
+        r = json_get_strv(j, "egress_domains", &s->egress_domains);
+        if (r >= 0 && !s->egress_default)
+                r = json_get_strv(j, "egress_requested", &s->egress_requested);
+        /* A record we cannot read leaves the session with no names: the proxy then refuses it all. */
+        return r == -ENOMEM ? r : 0;
 }
 
 /* What systemd does not keep for us goes to a small file under the runtime directory, so a
@@ -598,6 +657,8 @@ static int session_metadata_json(Session *s, json_object **ret) {
                 r = json_add_string(j, "network", network_policy_to_string(s->network));
         if (r >= 0)
                 r = json_add_uint64(j, "started_realtime_usec", s->started_realtime);
+        if (r >= 0 && s->egress)
+                r = add_egress_metadata(s, j);
         if (r < 0)
                 return r;
         *ret = steal_ptr(j);
@@ -649,7 +710,7 @@ int session_load(Session *s) {
         if (json_get_string(j, "network", &str) >= 0)
                 s->network = network_policy_from_string(str);
         (void) json_get_uint64(j, "started_realtime_usec", &s->started_realtime);
-        return 0;
+        return load_egress_metadata(s, j);
 }
 
 int session_build_reply(Session *s, bool with_accounting, json_object **ret) {
@@ -726,6 +787,7 @@ void session_finish_from_journal(Session *s) {
                 (void) json_add_string(j, "result", "unknown");
         }
         if (r >= 0) {
+                (void) add_egress(s, j, /* with_counts= */ true);
                 session_apply_history(s, j);
                 if (s->ended_realtime == 0)
                         (void) json_add_uint64(j, "ended_realtime_usec", s->ended_realtime = now(CLOCK_REALTIME));
@@ -735,6 +797,7 @@ void session_finish_from_journal(Session *s) {
                 log_warning_errno(r, "Failed to record the end of session %s, ignoring: %m", s->id);
         (void) secret_unstage(s->manager->runtime_dir, s->id);
         (void) workspace_mount_unpin(s->manager->runtime_dir, s->id);
+        (void) session_egress_remove(s->manager->runtime_dir, SESSION_EGRESS_COUNTS_DIR, s->id);
         manager_audit_session(s->manager, s);
         session_notify_watchers(s);
         session_state_file(s, path, sizeof path);
@@ -787,4 +850,65 @@ int session_ref_unit(Session *s) {
          * that is gone as a "not-found" one, and we would wait for it forever. */
         return sd_bus_call_method_async(bus, &s->ref_slot, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "RefUnit",
                                         on_ref_reply, s, "s", s->unit);
+}
+
+/* "a b" or "no names", for messages. */
+static char *describe_domains(char *const *l) {
+        return strv_length(l) > 0 ? strv_join(l, " ") : strdup("no names");
+}
+
+static void log_egress_change(Session *s, char *const *old, char *const *new) {
+        _cleanup_free_ char *was = describe_domains(old), *now_ = describe_domains(new);
+        _cleanup_strv_free_ char **fields = NULL;
+        int r;
+
+        r = was && now_ ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = strv_extend(&fields, "OPENMONO_EVENT=egress-policy-changed");
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_SESSION=%s", s->id);
+        if (r >= 0)
+                r = strv_extendf(&fields, "OPENMONO_USER=%s", strna(s->user));
+        if (r >= 0)
+                r = strv_extendf(&fields, "MESSAGE=Session %s now reaches %s through the egress proxy "
+                                 "(was: %s).", s->id, now_, was);
+        if (r < 0)
+                return (void) log_oom();
+        log_struct(LOG_INFO, 0, fields);
+}
+
+static bool strv_equal(char *const *a, char *const *b) {
+        size_t n = strv_length(a);
+
+        if (n != strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+int session_apply_egress(Session *s, char *const *site, bool rewrite) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        if (!s->egress)
+                return 0;
+        if (s->egress_default)
+                r = (l = strv_copy(site ?: (char *const[]) { NULL })) ? 0 : -ENOMEM;
+        else
+                r = egress_pattern_list_clamp(s->egress_requested, site, &l);
+        if (r < 0)
+                return r;
+        if (strv_equal(l, s->egress_domains))
+                return rewrite ? session_egress_write(s->manager->runtime_dir, s->id, l) : 0;
+        /* The file first: the record must never claim a list the proxy does not enforce. */
+        r = session_egress_write(s->manager->runtime_dir, s->id, l);
+        if (r < 0)
+                return r;
+        log_egress_change(s, s->egress_domains, l);
+        strv_free(s->egress_domains);
+        s->egress_domains = steal_ptr(l);
+        (void) session_save(s);
+        return 1;
 }

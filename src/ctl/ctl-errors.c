@@ -64,6 +64,7 @@ static const struct {
         { "project_id",            NULL,        "value for --project-id" },
         { "network",               NULL,        "value for --network" },
         { "allow",                 NULL,        "value for --allow" },
+        { "allow_domains",         NULL,        "value for --allow-domain" },
         { "memory_max",            NULL,        "value for --memory-max" },
         { "tasks_max",             NULL,        "value for --tasks-max" },
         { "cpu_quota_percent",     NULL,        "value for --cpu-quota" },

@@ -59,6 +59,8 @@ static void print_project(json_object *p) {
                field(p, "network") : "site default");
         if (json_get_array(p, "allow", &a) >= 0)
                 printf("%11s: %s\n", "Allow", json_object_to_json_string(a));
+        if (json_get_array(p, "allow_domains", &a) >= 0)
+                printf("%11s: %s\n", "Domains", json_object_to_json_string(a));
         if (json_get_uint64(p, "memory_max", &v) >= 0)
                 printf("%11s: %" PRIu64 " bytes\n", "Memory max", v);
         if (json_get_uint64(p, "tasks_max", &v) >= 0)
@@ -118,7 +120,7 @@ static int add_words(json_object *params, const char *key, const char *word) {
 
 /* Turns the options of add and set into method parameters; opens --workspace into *ret_fd. */
 static int parse_project_options(int argc, char *argv[], json_object *params, int *ret_fd) {
-        enum { ARG_IDENTITY = 0x100, ARG_DESCRIPTION, ARG_TASK, ARG_NETWORK, ARG_ALLOW, ARG_MEMORY,
+        enum { ARG_IDENTITY = 0x100, ARG_DESCRIPTION, ARG_TASK, ARG_NETWORK, ARG_ALLOW, ARG_ALLOW_DOMAIN, ARG_MEMORY,
                ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_USER, ARG_GROUP, ARG_GRANT,
                ARG_TEMPLATE };
         static const struct option options[] = {
@@ -129,6 +131,7 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                 { "template",    required_argument, NULL, ARG_TEMPLATE    },
                 { "network",     required_argument, NULL, ARG_NETWORK     },
                 { "allow",       required_argument, NULL, ARG_ALLOW       },
+                { "allow-domain", required_argument, NULL, ARG_ALLOW_DOMAIN },
                 { "memory-max",  required_argument, NULL, ARG_MEMORY      },
                 { "tasks-max",   required_argument, NULL, ARG_TASKS       },
                 { "cpu-quota",   required_argument, NULL, ARG_CPU         },
@@ -172,6 +175,11 @@ static int parse_project_options(int argc, char *argv[], json_object *params, in
                         if (ctl_check_allow(optarg) < 0)
                                 return -EINVAL;
                         r = add_words(params, "allow", optarg);
+                        break;
+                case ARG_ALLOW_DOMAIN:
+                        if (ctl_check_allow_domain(optarg) < 0)
+                                return -EINVAL;
+                        r = add_words(params, "allow_domains", optarg);
                         break;
                 case ARG_USER:
                         r = add_words(params, "users", optarg);

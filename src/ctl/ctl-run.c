@@ -32,6 +32,7 @@ typedef struct RunArgs {
         const char *network;
         const char *project_id;
         char **allow;
+        char **allow_domains;
         char **grant;
         uint64_t memory_max, tasks_max, runtime_max_usec;
         int64_t cpu_quota;
@@ -55,6 +56,7 @@ typedef struct RunState {
 static void run_args_done(RunArgs *a) {
         free(a->task);
         strv_free(a->allow);
+        strv_free(a->allow_domains);
         strv_free(a->grant);
         strv_free(a->command);
 }
@@ -66,6 +68,10 @@ static int check_network_args(const RunArgs *a) {
         if (streq_ptr(a->network, "proxy") && a->allow)
                 return log_error_errno(EINVAL, "--network=proxy reaches names through the egress proxy only: "
                                        "drop --allow or choose another network.");
+        if ((streq_ptr(a->network, "none") || streq_ptr(a->network, "internet")) && a->allow_domains)
+                return log_error_errno(EINVAL, "--network=%s takes no --allow-domain: %s.", a->network,
+                                       streq(a->network, "none") ? "it reaches no names" :
+                                       "it reaches every name directly");
         if (streq_ptr(a->network, "allowlist") && !a->allow)
                 return log_error_errno(EINVAL, "--network=allowlist needs at least one --allow=CIDR.");
         return 0;
@@ -87,7 +93,7 @@ static int check_run_args(const RunArgs *a) {
 
 static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
         enum {
-                ARG_NETWORK = 0x100, ARG_ALLOW, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_GRANT,
+                ARG_NETWORK = 0x100, ARG_ALLOW, ARG_ALLOW_DOMAIN, ARG_MEMORY, ARG_TASKS, ARG_CPU, ARG_RUNTIME, ARG_GRANT,
                 ARG_PROJECT_ID, ARG_JOB_CREDENTIAL,
         };
         static const struct option options[] = {
@@ -97,6 +103,7 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                 { "pipe",        no_argument,       NULL, 'P'         },
                 { "network",     required_argument, NULL, ARG_NETWORK },
                 { "allow",       required_argument, NULL, ARG_ALLOW   },
+                { "allow-domain", required_argument, NULL, ARG_ALLOW_DOMAIN },
                 { "memory-max",  required_argument, NULL, ARG_MEMORY  },
                 { "tasks-max",   required_argument, NULL, ARG_TASKS   },
                 { "cpu-quota",   required_argument, NULL, ARG_CPU     },
@@ -135,6 +142,11 @@ static int parse_run_argv(int argc, char *argv[], RunArgs *a) {
                         if (ctl_check_allow(optarg) < 0)
                                 return -EINVAL;
                         r = strv_extend(&a->allow, optarg);
+                        break;
+                case ARG_ALLOW_DOMAIN:
+                        if (ctl_check_allow_domain(optarg) < 0)
+                                return -EINVAL;
+                        r = strv_extend(&a->allow_domains, optarg);
                         break;
                 case ARG_GRANT:
                         r = strv_extend(&a->grant, optarg);
@@ -238,6 +250,8 @@ static int build_start_parameters(const RunArgs *a, json_object **ret) {
                 r = json_add_string(p, "project_id", a->project_id);
         if (r >= 0 && a->grant)
                 r = add_words(p, "grant", a->grant);
+        if (r >= 0 && a->allow_domains)
+                r = add_words(p, "allow_domains", a->allow_domains);
         if (r >= 0 && a->task)
                 r = json_add_string(p, "task", a->task);
         if (r >= 0 && a->network)

@@ -244,6 +244,29 @@ static void print_runtime(json_object *s) {
                 printf("%12s: %s\n", "Running for", ctl_format_duration(buf, sizeof buf, now(CLOCK_REALTIME) - start));
 }
 
+/* The names the session reaches through the egress proxy, and what the proxy did for it: counts
+ * appear with its first request. */
+static void print_egress(json_object *s) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *names = NULL;
+        uint64_t allowed = 0, denied = 0, sent = 0, received = 0;
+        char a_buf[64], b_buf[64];
+
+        if (json_get_strv(s, "allow_domains", &l) < 0)
+                return;
+        names = strv_join(l, " ");
+        if (!names)
+                return (void) log_oom();
+        printf("%12s: %s\n", "Domains", isempty(names) ? "none" : names);
+        if (json_get_uint64(s, "egress_allowed", &allowed) < 0)
+                return;
+        (void) json_get_uint64(s, "egress_denied", &denied);
+        (void) json_get_uint64(s, "egress_bytes_sent", &sent);
+        (void) json_get_uint64(s, "egress_bytes_received", &received);
+        printf("%12s: %" PRIu64 " allowed, %" PRIu64 " denied, %s sent, %s received\n", "Egress", allowed, denied,
+               format_bytes(a_buf, sizeof a_buf, sent), format_bytes(b_buf, sizeof b_buf, received));
+}
+
 static void print_session(json_object *s) {
         const char *exit = NULL;
         char buf[64];
@@ -261,6 +284,7 @@ static void print_session(json_object *s) {
         print_value("Tasks", s, "tasks_current", format_number);
         print_value("IP in", s, "ip_ingress_bytes", format_bytes);
         print_value("IP out", s, "ip_egress_bytes", format_bytes);
+        print_egress(s);
 }
 
 static int session_show(const char *id) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "ctl.h"
+#include "egress-name.h"
 #include "log.h"
 #include "parse-util.h"
 #include "session-policy.h"
@@ -142,6 +143,19 @@ int ctl_check_allow(const char *cidr) {
                 return 0;
         return log_error_errno(EINVAL, "Invalid value for --allow: '%s' is not an address or ADDRESS/PREFIXLEN "
                                "without host bits (e.g. 10.1.0.0/16).", cidr);
+}
+
+int ctl_check_allow_domain(const char *pattern) {
+        _cleanup_free_ char *n = NULL;
+        int r;
+
+        r = egress_pattern_normalize(pattern, &n);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(EINVAL, "Invalid value for --allow-domain: '%s' is not a host name or "
+                                       "*.SUFFIX (e.g. pypi.org, *.example.com).", pattern);
+        return 0;
 }
 
 int ctl_check_allowlist(const char *policy, bool have_allow) {

@@ -15,7 +15,9 @@
 
 #define NETWORK_OPTIONS                                                                         \
         "     --network=POLICY     none, proxy, intranet (default), allowlist, internet (admins)\n" \
-        "     --allow=CIDR         Extra network to allow (repeatable; allowlist needs one)\n"
+        "     --allow=CIDR         Extra network to allow (repeatable; allowlist needs one)\n"   \
+        "     --allow-domain=NAME  Reach NAME or *.SUFFIX through the egress proxy, within the\n" \
+        "                          site's AllowDomain= (repeatable)\n"
 
 #define RUN_OPTIONS                                                                             \
         "  -w --workspace=DIR      Directory to work in (must be yours)\n"                     \

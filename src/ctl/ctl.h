@@ -69,6 +69,8 @@ int ctl_parse_cpu_quota(const char *s, int64_t *ret);
 int ctl_check_project_name(const char *name);
 int ctl_check_network(const char *policy);
 int ctl_check_allow(const char *cidr);
+/* Checks an --allow-domain pattern (NAME or *.SUFFIX) and logs what is wrong with it. */
+int ctl_check_allow_domain(const char *pattern);
 /* --network=allowlist without any --allow would allow nothing. */
 int ctl_check_allowlist(const char *policy, bool have_allow);
 /* Parses a resource limit with parse (parse_size, parse_uint64, parse_timespan); 0 is refused. */

@@ -50,6 +50,10 @@ static int fsync_parent(const char *path) {
 }
 
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+        return write_file_atomic_full(path, data, size, mode, (uid_t) -1, (gid_t) -1);
+}
+
+int write_file_atomic_full(const char *path, const void *data, size_t size, mode_t mode, uid_t uid, gid_t gid) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
@@ -59,7 +63,10 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         fd = NEG_ERRNO(mkostemp(tmp, O_CLOEXEC));
         if (fd < 0)
                 return fd;
-        r = NEG_ERRNO(fchmod(fd, mode));
+        /* Owner and mode before the first byte, so nobody else ever reads it. */
+        r = uid != (uid_t) -1 || gid != (gid_t) -1 ? NEG_ERRNO(fchown(fd, uid, gid)) : 0;
+        if (r >= 0)
+                r = NEG_ERRNO(fchmod(fd, mode));
         if (r >= 0)
                 r = write_all(fd, data, size);
         if (r >= 0)

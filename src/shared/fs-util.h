@@ -10,6 +10,9 @@
  * a full disk leaves either the old file or the new one, never a mix, and no temporary file.
  * Returns 0 or a negative errno (-ENOSPC when the disk is full). */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+/* The same, owned by uid and gid ((uid_t) -1 and (gid_t) -1 leave them as created) from before
+ * the first byte is written. */
+int write_file_atomic_full(const char *path, const void *data, size_t size, mode_t mode, uid_t uid, gid_t gid);
 
 /* Sets *ret to the path of the service credential name in $CREDENTIALS_DIRECTORY. Returns 0,
  * -EINVAL for a name that is not a file name, -ENXIO when the variable is not set. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cidr.h"
+#include "egress-name.h"
 #include "parse-util.h"
 #include "session-ceiling.h"
 #include "strv.h"
@@ -225,6 +226,23 @@ int session_ceiling_check(const SessionCeiling *c, const SessionSettings *layer,
         return r;
 }
 
+int session_ceiling_check_domains(const SessionCeiling *c, const SessionSettings *layer, const char *layer_name,
+                                  char **ret_message) {
+        _cleanup_free_ char *list = NULL;
+        const char *bad;
+
+        bad = egress_pattern_list_outside(layer->allow_domains, c->allow_domains);
+        if (!bad)
+                return 0;
+        list = strv_join(c->allow_domains, " ");
+        if (!list)
+                return -ENOMEM;
+        return asprintf(ret_message, "%s%s%s%s exceeds the ceiling set in %s: %s%s.",
+                        layer_name ? "AllowDomain=" : "allow_domains ", bad, layer_name ? " of " : "",
+                        layer_name ?: "", strna(c->domains_origin),
+                        isempty(list) ? "it allows no names" : "names must be within ", list) < 0 ? -ENOMEM : -EPERM;
+}
+
 int session_settings_check_forbidden(const SessionSettings *layer, const char *layer_name, char **ret_message) {
         STRV_FOREACH(a, layer->allow) {
                 char buf[CIDR_STRING_MAX];
@@ -260,6 +278,10 @@ void session_ceiling_narrow(SessionCeiling *c, const SessionSettings *layer, con
                 c->allow_ceiling = NULL;
                 c->network_origin = origin;
         }
+        if (layer->allow_domains) {
+                c->allow_domains = layer->allow_domains;
+                c->domains_origin = origin;
+        }
         for (SessionLimit l = 0; l < _SESSION_LIMIT_MAX; l++)
                 if (session_settings_get_limit(layer, l) != UINT64_MAX) {
                         c->limit[l] = session_settings_get_limit(layer, l);
@@ -291,6 +313,8 @@ void session_ceiling_init_site(SessionCeiling *c, const SessionSettings *site, c
                 .allow = p->allowed_cidrs,
                 .allow_ceiling = site->allow ?: session_policy_intranet_cidrs(),
                 .network_origin = origin,
+                .allow_domains = p->allowed_domains,
+                .domains_origin = origin,
         };
         for (SessionLimit l = 0; l < _SESSION_LIMIT_MAX; l++) {
                 uint64_t v = session_settings_get_limit(site, l);

@@ -27,6 +27,9 @@ typedef struct SessionCeiling {
         char *const *allow;             /* the allow list in effect (borrowed) */
         char *const *allow_ceiling;     /* what users may list besides (borrowed); NULL once a project decided */
         const char *network_origin;     /* who set network and allow_ceiling, for messages */
+        char *const *allow_domains;     /* the names lists may hold (borrowed): the site's AllowDomain=,
+                                         * or a project's within it */
+        const char *domains_origin;     /* who set allow_domains */
         uint64_t limit[_SESSION_LIMIT_MAX];             /* UINT64_MAX = no ceiling */
         const char *limit_key[_SESSION_LIMIT_MAX];      /* the key that set it, e.g. "MemoryMaxCeiling" */
         const char *limit_origin[_SESSION_LIMIT_MAX];   /* where, e.g. "/etc/openmono/openmono.conf" */
@@ -48,6 +51,11 @@ char *session_limit_format(SessionLimit l, uint64_t v, char *buf, size_t n);
  * not, -ENOMEM. */
 int session_ceiling_check(const SessionCeiling *c, const SessionSettings *layer, const char *layer_name,
                           char **ret_message);
+/* Checks a layer's AllowDomain= list, whoever wrote it, against c: the site's list is the ceiling
+ * even for administrators, since the egress proxy serves sessions nothing beyond it. Returns 0,
+ * -EPERM with a message naming the first pattern outside in *ret_message, or -ENOMEM. */
+int session_ceiling_check_domains(const SessionCeiling *c, const SessionSettings *layer, const char *layer_name,
+                                  char **ret_message);
 /* Checks every allow entry of a layer, whoever wrote it, against the forbidden ranges. Returns 0,
  * -EPERM with a message in *ret_message, or -ENOMEM. */
 int session_settings_check_forbidden(const SessionSettings *layer, const char *layer_name, char **ret_message);

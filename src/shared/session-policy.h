@@ -119,6 +119,9 @@ typedef struct SessionPolicy {
         char **allowed_cidrs;           /* extra CIDRs for intranet, the whole list for allowlist */
         char **unreachable_cidrs;       /* cut out of every allow list: the gateway's upstream servers */
         char **allowed_domains;         /* normalised AllowDomain= patterns the egress proxy lets through */
+        bool allowed_domains_default;   /* they are the site's list, which the session follows when the
+                                         * site changes it; otherwise they were asked for and stay
+                                         * within whatever the site allows */
 
         uint64_t memory_max;            /* bytes, UINT64_MAX = unset */
         unsigned cpu_quota_percent;     /* 100 = one CPU, 0 = unset */

@@ -3,24 +3,34 @@
 
 #include <stdlib.h>
 
+#include "egress-name.h"
 #include "json-util.h"
 #include "session-settings.h"
 #include "strv.h"
 
 void session_settings_done(SessionSettings *s) {
         s->allow = strv_free(s->allow);
+        s->allow_domains = strv_free(s->allow_domains);
+}
+
+/* Replaces *dst with a copy of src, which may be empty but not NULL. */
+static int replace_strv(char ***dst, char *const *src) {
+        char **copy = strv_copy(src);
+
+        if (!copy)
+                return -ENOMEM;
+        strv_free(*dst);
+        *dst = copy;
+        return 0;
 }
 
 int session_settings_merge(SessionSettings *dst, const SessionSettings *src) {
         if (src->network >= 0)
                 dst->network = src->network;
-        if (src->allow) {
-                char **copy = strv_copy(src->allow);
-                if (!copy)
-                        return -ENOMEM;
-                strv_free(dst->allow);
-                dst->allow = copy;
-        }
+        if (src->allow && replace_strv(&dst->allow, src->allow) < 0)
+                return -ENOMEM;
+        if (src->allow_domains && replace_strv(&dst->allow_domains, src->allow_domains) < 0)
+                return -ENOMEM;
         if (src->memory_max != UINT64_MAX)
                 dst->memory_max = src->memory_max;
         if (src->tasks_max != UINT64_MAX)
@@ -35,13 +45,10 @@ int session_settings_merge(SessionSettings *dst, const SessionSettings *src) {
 int session_settings_apply(const SessionSettings *s, SessionPolicy *p) {
         if (s->network >= 0)
                 p->network = s->network;
-        if (s->allow) {
-                char **copy = strv_copy(s->allow);
-                if (!copy)
-                        return -ENOMEM;
-                strv_free(p->allowed_cidrs);
-                p->allowed_cidrs = copy;
-        }
+        if (s->allow && replace_strv(&p->allowed_cidrs, s->allow) < 0)
+                return -ENOMEM;
+        if (s->allow_domains && replace_strv(&p->allowed_domains, s->allow_domains) < 0)
+                return -ENOMEM;
         if (s->memory_max != UINT64_MAX)
                 p->memory_max = s->memory_max;
         if (s->tasks_max != UINT64_MAX)
@@ -77,6 +84,34 @@ static int get_u64(json_object *o, const char *key, uint64_t *field, const char 
         return 0;
 }
 
+/* Normalises every pattern of l in place. Returns 0 or -EINVAL / -ENOMEM. */
+static int normalize_domains(char **l) {
+        for (char **d = l; d && *d; d++) {
+                char *n;
+                int r = egress_pattern_normalize(*d, &n);
+
+                if (r < 0)
+                        return r;
+                free_and_replace(*d, n);
+        }
+        return 0;
+}
+
+/* "allow_domains": present and empty is a list of no names, unlike absent. */
+static int get_domains(json_object *o, SessionSettings *s) {
+        char **l = NULL;
+        int r;
+
+        r = json_get_strv(o, "allow_domains", &l);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return -EINVAL;
+        strv_free(s->allow_domains);
+        s->allow_domains = l;
+        return normalize_domains(l);
+}
+
 int session_settings_from_json(json_object *o, SessionSettings *s, const char **ret_bad) {
         const char *network = NULL, *bad;
         char **allow = NULL;
@@ -95,6 +130,9 @@ int session_settings_from_json(json_object *o, SessionSettings *s, const char **
                 if (session_settings_validate(s, &bad) < 0)
                         return -EINVAL;
         } else if (r != -ENOENT)
+                return -EINVAL;
+        *ret_bad = "allow_domains";
+        if (get_domains(o, s) < 0)
                 return -EINVAL;
         if (get_u64(o, "memory_max", &s->memory_max, ret_bad) < 0 ||
             get_u64(o, "tasks_max", &s->tasks_max, ret_bad) < 0 ||
@@ -131,4 +169,22 @@ int config_parse_cidrs(const char *filename, unsigned line, const char *section,
                 return 0;
         }
         return strv_extend_strv((char ***) data, words) < 0 ? -ENOMEM : 0;
+}
+
+int config_parse_domain_patterns(const char *filename, unsigned line, const char *section, const char *key,
+                                 const char *value, void *data, char **ret_error) {
+        char ***l = data;
+        char *p;
+        int r;
+
+        if (isempty(value)) {
+                *l = strv_free(*l);
+                return 0;
+        }
+        r = egress_pattern_normalize(value, &p);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_error_invalid(ret_error, r, "domain pattern (NAME or *.SUFFIX)", value);
+        return strv_consume(l, p);
 }

@@ -150,6 +150,47 @@ static void test_ceiling(void **state) {
         assert_string_equal(egress_pattern_list_outside(wider3, NULL), "pypi.org");
 }
 
+static void check_clamp(char *const *requested, char *const *ceiling, const char *const *expected) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t i = 0;
+
+        assert_int_equal(egress_pattern_list_clamp(requested, ceiling, &l), 0);
+        for (; expected[i]; i++) {
+                assert_non_null(l);
+                assert_non_null(l[i]);
+                assert_string_equal(l[i], expected[i]);
+        }
+        assert_true(i == 0 ? l == NULL : l[i] == NULL);
+}
+
+/* A new ceiling applied to a list accepted under an old one. */
+static void test_clamp(void **state) {
+        char *requested[] = { (char *) "*.example.com", (char *) "pypi.org", (char *) "npm.test", NULL };
+        char *narrowed[] = { (char *) "git.example.com", (char *) "*.a.example.com", (char *) "pypi.org", NULL };
+        char *wider[] = { (char *) "*.com", (char *) "*.org", (char *) "npm.test", (char *) "other.test", NULL };
+        char *overlap[] = { (char *) "*.example.com", (char *) "git.example.com", (char *) "*.example.com", NULL };
+        char *other[] = { (char *) "evil.test", (char *) "*.com.evil", NULL };
+
+        /* Narrowed: each ceiling pattern within a request takes its place, the rest goes. */
+        check_clamp(requested, narrowed, (const char *[]) { "git.example.com", "*.a.example.com", "pypi.org", NULL });
+        /* Widened: the request stays as asked, nothing of the wider ceiling is added. */
+        check_clamp(requested, wider, (const char *[]) { "*.example.com", "pypi.org", "npm.test", NULL });
+        /* Unchanged is unchanged. */
+        check_clamp(requested, requested, (const char *[]) { "*.example.com", "pypi.org", "npm.test", NULL });
+        /* Nothing in common, or no ceiling at all: nothing left. */
+        check_clamp(requested, other, (const char *[]) { NULL });
+        check_clamp(requested, NULL, (const char *[]) { NULL });
+        check_clamp(NULL, narrowed, (const char *[]) { NULL });
+        /* No pattern twice, whichever way it got in. */
+        check_clamp(overlap, narrowed, (const char *[]) { "git.example.com", "*.a.example.com", NULL });
+        check_clamp(overlap, overlap, (const char *[]) { "*.example.com", "git.example.com", NULL });
+        /* A wildcard never stands in for the name it is the suffix of, nor the other way round. */
+        check_clamp((char *[]) { (char *) "example.com", NULL }, (char *[]) { (char *) "*.example.com", NULL },
+                    (const char *[]) { NULL });
+        check_clamp((char *[]) { (char *) "*.example.com", NULL }, (char *[]) { (char *) "example.com", NULL },
+                    (const char *[]) { NULL });
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
@@ -159,6 +200,7 @@ int main(void) {
                 cmocka_unit_test(test_patterns),
                 cmocka_unit_test(test_match),
                 cmocka_unit_test(test_ceiling),
+                cmocka_unit_test(test_clamp),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -287,6 +287,55 @@ static void test_format(void **state) {
         assert_null(session_limit_to_key(_SESSION_LIMIT_MAX));
 }
 
+static void expect_domains(const SessionCeiling *c, char **domains, const char *name, const char *expected) {
+        _cleanup_(session_settings_done) SessionSettings layer = SESSION_SETTINGS_UNSET;
+        _cleanup_free_ char *message = NULL;
+        int r;
+
+        layer.allow_domains = strv_copy(domains);
+        r = session_ceiling_check_domains(c, &layer, name, &message);
+        if (!expected) {
+                if (r != 0)
+                        fail_msg("refused: %s", message);
+                return;
+        }
+        assert_int_equal(r, -EPERM);
+        if (!strstr(message, expected))
+                fail_msg("'%s' does not say '%s'", message, expected);
+}
+
+/* The site's AllowDomain= is the ceiling for every layer; a project's list is its users'. */
+static void test_domains(void **state) {
+        _cleanup_(session_policy_freep) SessionPolicy *p = session_policy_new();
+        _cleanup_(session_settings_done) SessionSettings proj = SESSION_SETTINGS_UNSET;
+        SessionSettings none = SESSION_SETTINGS_UNSET;
+        SessionCeiling c;
+
+        assert_int_equal(strv_extend(&p->allowed_domains, "*.allowed.test"), 0);
+        assert_int_equal(strv_extend(&p->allowed_domains, "pypi.org"), 0);
+        c = site(p, &none);
+        expect_domains(&c, NULL, NULL, NULL);
+        expect_domains(&c, (char *[]) { (char *) "www.allowed.test", (char *) "*.a.allowed.test", NULL }, NULL, NULL);
+        expect_domains(&c, (char *[]) { NULL }, NULL, NULL);
+        expect_domains(&c, (char *[]) { (char *) "pypi.org", (char *) "*.test", NULL }, NULL,
+                       "allow_domains *.test exceeds the ceiling set in " ORIGIN ": names must be within "
+                       "*.allowed.test pypi.org.");
+        expect_domains(&c, (char *[]) { (char *) "allowed.test", NULL }, "project 'app'",
+                       "AllowDomain=allowed.test of project 'app' exceeds the ceiling");
+
+        /* After a project that lists names, its users choose among those. */
+        assert_int_equal(strv_extend(&proj.allow_domains, "www.allowed.test"), 0);
+        session_ceiling_narrow(&c, &proj, "project 'app'");
+        expect_domains(&c, (char *[]) { (char *) "www.allowed.test", NULL }, NULL, NULL);
+        expect_domains(&c, (char *[]) { (char *) "git.allowed.test", NULL }, NULL,
+                       "exceeds the ceiling set in project 'app': names must be within www.allowed.test.");
+
+        /* A site without names allows none. */
+        p->allowed_domains = strv_free(p->allowed_domains);
+        c = site(p, &none);
+        expect_domains(&c, (char *[]) { (char *) "pypi.org", NULL }, NULL, "it allows no names");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_limits_default_is_ceiling),
@@ -299,6 +348,7 @@ int main(void) {
                 cmocka_unit_test(test_forbidden),
                 cmocka_unit_test(test_zero_limits),
                 cmocka_unit_test(test_format),
+                cmocka_unit_test(test_domains),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 
 #include "egress-name.h"
 #include "macro.h"
+#include "strv.h"
 
 /* IPv6 prefixes that carry an IPv4 address in their last four bytes and reach it: mapped
  * (::ffff:0:0/96), compatible (::/96) and the well-known NAT64 prefix (64:ff9b::/96). */
@@ -194,4 +195,29 @@ const char *egress_pattern_list_outside(char *const *l, char *const *ceiling) {
                         return *p;
         }
         return NULL;
+}
+
+static int extend_unique(char ***l, const char *pattern) {
+        return strv_contains(*l, pattern) ? 0 : strv_extend(l, pattern);
+}
+
+int egress_pattern_list_clamp(char *const *requested, char *const *ceiling, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r = 0;
+
+        assert(ret);
+
+        for (char *const *p = requested; p && *p && r >= 0; p++) {
+                if (egress_pattern_list_outside((char *const[]) { *p, NULL }, ceiling) == NULL) {
+                        r = extend_unique(&l, *p);
+                        continue;
+                }
+                for (char *const *c = ceiling; c && *c && r >= 0; c++)
+                        if (egress_pattern_within(*c, *p))
+                                r = extend_unique(&l, *c);
+        }
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(l);
+        return 0;
 }

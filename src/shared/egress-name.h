@@ -57,3 +57,9 @@ bool egress_pattern_within(const char *pattern, const char *ceiling);
 /* Returns the first pattern of l that no pattern of ceiling covers, or NULL if all are within.
  * This is the rule for projects and the command line: they may only narrow the site's list. */
 const char *egress_pattern_list_outside(char *const *l, char *const *ceiling);
+/* What is left of the normalised patterns requested under ceiling, when the ceiling has changed
+ * since they were accepted: a requested pattern within a ceiling pattern stays, a ceiling pattern
+ * within a requested one takes its place (the request asked for all of it, the ceiling gives
+ * part), anything else goes. Each pattern once, in the order found. Returns 0 and a new list in
+ * *ret (NULL when nothing is left), or -ENOMEM. */
+int egress_pattern_list_clamp(char *const *requested, char *const *ceiling, char ***ret);
