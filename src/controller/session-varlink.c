@@ -695,6 +695,19 @@ static void on_session_started(Session *s, Varlink *l, int error, const char *me
                 (void) varlink_error_errno(l, r);
 }
 
+/* What a reload needs to bring the session's egress policy up to date (session_apply_egress()):
+ * its names, and whether they were the site's default or asked for. */
+static int remember_egress(Session *s, const SessionPolicy *p) {
+        s->egress = session_policy_has_egress_relay(p);
+        s->egress_default = p->allowed_domains_default;
+        if (!s->egress || !p->allowed_domains)
+                return 0;
+        s->egress_domains = strv_copy(p->allowed_domains);
+        if (!s->egress_default)
+                s->egress_requested = strv_copy(p->allowed_domains);
+        return s->egress_domains && (s->egress_default || s->egress_requested) ? 0 : -ENOMEM;
+}
+
 /* Registers the session and asks systemd for its unit; the call is answered when systemd has.
  * If the request cannot be sent, nothing is left behind. An ad-hoc session (adhoc) has no
  * project: the label made from its directory stays in the unit's description, and listings
@@ -709,13 +722,8 @@ static int launch(Manager *m, Varlink *l, SessionPolicy *p, bool adhoc) {
         s->uid = p->owner_uid;
         s->network = p->network;
         s->started_realtime = now(CLOCK_REALTIME);
-        s->egress = session_policy_has_egress_relay(p);
-        s->egress_default = p->allowed_domains_default;
         if (!(s->user = strdup(p->owner_name)) || (p->workspace && !(s->workspace = strdup(p->workspace))) ||
-            (!adhoc && !(s->project = strdup(p->project))) ||
-            (s->egress && p->allowed_domains && !(s->egress_domains = strv_copy(p->allowed_domains))) ||
-            (s->egress && !s->egress_default && p->allowed_domains &&
-             !(s->egress_requested = strv_copy(p->allowed_domains)))) {
+            (!adhoc && !(s->project = strdup(p->project))) || remember_egress(s, p) < 0) {
                 session_free(s);
                 return -ENOMEM;
         }
