@@ -73,10 +73,10 @@ int session_egress_remove(const char *runtime_dir, const char *counts_dir, const
         r = policy_path(runtime_dir, id, &path);
         if (r < 0)
                 return r;
-        if (asprintf(&counts, "%s/%s", counts_dir, id) < 0)
+        if (counts_dir && asprintf(&counts, "%s/%s", counts_dir, id) < 0)
                 return -ENOMEM;
         r = unlink_missing_ok(path);
-        k = unlink_missing_ok(counts);
+        k = counts ? unlink_missing_ok(counts) : 0;
         return r < 0 ? r : k;
 }
 

@@ -27,7 +27,8 @@ int session_egress_format(const char *id, char *const *domains, char **ret);
 /* Replaces RUNDIR/egress/<id>.conf atomically, readable by the proxy's group only. Returns 0,
  * -ESRCH if that group does not exist, or another negative errno. */
 int session_egress_write(const char *runtime_dir, const char *id, char *const *domains);
-/* Removes the session's policy file and the proxy's counts of it. Missing files are no error. */
+/* Removes the session's policy file and, unless counts_dir is NULL, the proxy's counts of it.
+ * Missing files are no error. */
 int session_egress_remove(const char *runtime_dir, const char *counts_dir, const char *id);
 /* Removes every policy file (and left-over temporary file) whose session keep() does not know.
  * Returns the number removed or a negative errno. */

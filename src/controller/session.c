@@ -902,10 +902,14 @@ int session_apply_egress(Session *s, char *const *site, bool rewrite) {
                 return r;
         if (strv_equal(l, s->egress_domains))
                 return rewrite ? session_egress_write(s->manager->runtime_dir, s->id, l) : 0;
-        /* The file first: the record must never claim a list the proxy does not enforce. */
+        /* The file first: the record must never claim a list the proxy does not enforce. A list
+         * that cannot be narrowed must not stay wide either: without a file the proxy refuses the
+         * session everything. */
         r = session_egress_write(s->manager->runtime_dir, s->id, l);
-        if (r < 0)
+        if (r < 0) {
+                (void) session_egress_remove(s->manager->runtime_dir, /* counts_dir= */ NULL, s->id);
                 return r;
+        }
         log_egress_change(s, s->egress_domains, l);
         strv_free(s->egress_domains);
         s->egress_domains = steal_ptr(l);

@@ -94,6 +94,11 @@ static void test_files(void **state) {
         assert_int_equal(session_egress_counts_read(counts, "a", &c), 0);
         assert_true(c.allowed == 5 && c.bytes_received == 2);
         assert_int_equal(session_egress_counts_read(counts, "../a", &c), -EINVAL);
+        /* Without a counts directory, the counts stay. */
+        touch(dir, "a.conf", "[Session]\n");
+        assert_int_equal(session_egress_remove(root, NULL, "a"), 0);
+        assert_false(exists(dir, "a.conf"));
+        assert_true(exists(counts, "a"));
         assert_int_equal(session_egress_remove(root, counts, "a"), 0);
         assert_false(exists(dir, "a.conf"));
         assert_false(exists(counts, "a"));
