@@ -128,6 +128,13 @@ check_output "a positive control: a session with the internet reaches that host 
         "^hello through the egress proxy$" \
         px_in carol --network=internet -- "$CURL http://192.0.2.2/hello.txt"
 
+check_output "a none session does not even see the proxy's socket" "^absent$" \
+        runuser -u alice -- openmonoctl run --pipe -w $PX --network=none -- \
+                /bin/sh -c 'test -S /run/openmono/egress.sock && echo present || echo absent'
+check_output "... a proxy session does (the control)" "^present$" \
+        runuser -u alice -- openmonoctl run --pipe -w $PX --network=proxy -- \
+                /bin/sh -c 'test -S /run/openmono/egress.sock && echo present || echo absent'
+
 echo "# curl, git, pip and npm through the proxy, names allowed and not"
 check_output "curl over HTTPS (CONNECT) to an allowed name" "^hello through the egress proxy$" \
         px_in alice --network=proxy -- "$CURL https://www.allowed.test/hello.txt"
