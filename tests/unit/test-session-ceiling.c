@@ -273,6 +273,43 @@ static void test_zero_limits(void **state) {
         assert_int_equal(s.tasks_max, 1);
 }
 
+/* allow_domains comes normalised out of a request; [] is "no names", not "unset". */
+static void test_domains_json(void **state) {
+        _cleanup_(session_settings_done) SessionSettings s = SESSION_SETTINGS_UNSET, none = SESSION_SETTINGS_UNSET;
+        _cleanup_(json_object_putp) json_object *o =
+                json_tokener_parse("{\"allow_domains\": [\"PyPI.org.\", \"*.Example.COM\"]}");
+        _cleanup_(json_object_putp) json_object *empty = json_tokener_parse("{\"allow_domains\": []}");
+        const char *bad = NULL;
+
+        assert_int_equal(session_settings_from_json(o, &s, &bad), 0);
+        assert_int_equal(strv_length(s.allow_domains), 2);
+        assert_string_equal(s.allow_domains[0], "pypi.org");
+        assert_string_equal(s.allow_domains[1], "*.example.com");
+        assert_int_equal(session_settings_from_json(empty, &none, &bad), 0);
+        assert_non_null(none.allow_domains);
+        assert_int_equal(strv_length(none.allow_domains), 0);
+        expect_bad_json("{\"allow_domains\": [\"10.0.0.1\"]}", "allow_domains");
+        expect_bad_json("{\"allow_domains\": [\"*\"]}", "allow_domains");
+        expect_bad_json("{\"allow_domains\": [\"a.*.example\"]}", "allow_domains");
+        expect_bad_json("{\"allow_domains\": \"pypi.org\"}", "allow_domains");
+}
+
+/* AllowDomain= in files: one pattern per assignment, normalised; empty resets. */
+static void test_domains_config(void **state) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        assert_int_equal(config_parse_domain_patterns("f", 1, "Sessions", "AllowDomain", "dropped.test", &l, &error), 0);
+        assert_int_equal(config_parse_domain_patterns("f", 2, "Sessions", "AllowDomain", "", &l, &error), 0);
+        assert_null(l);
+        assert_int_equal(config_parse_domain_patterns("f", 3, "Sessions", "AllowDomain", "*.Allowed.TEST.", &l, &error), 0);
+        assert_int_equal(strv_length(l), 1);
+        assert_string_equal(l[0], "*.allowed.test");
+        assert_int_equal(config_parse_domain_patterns("f", 4, "Sessions", "AllowDomain", "a.test b.test", &l, &error),
+                         -EINVAL);
+        assert_non_null(error);
+}
+
 static void test_format(void **state) {
         char buf[FORMAT_TIMESPAN_MAX];
 
@@ -349,6 +386,8 @@ int main(void) {
                 cmocka_unit_test(test_zero_limits),
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_domains),
+                cmocka_unit_test(test_domains_json),
+                cmocka_unit_test(test_domains_config),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
