@@ -4,6 +4,7 @@
 #include <assert.h>
 #include "egress-config.h"
 #include "parse-util.h"
+#include "session-settings.h"
 #include "strv.h"
 
 void egress_config_init(EgressConfig *c) {
@@ -23,22 +24,6 @@ void egress_config_done(EgressConfig *c) {
         assert(c);
 
         egress_policy_done(&c->policy);
-}
-
-int config_parse_allow_domain(const char *filename, unsigned line, const char *section,
-                              const char *key, const char *value, void *data, char **ret_error) {
-        char ***l = data;
-        char *p;
-        int r;
-
-        if (isempty(value)) {
-                *l = strv_free(*l);
-                return 0;
-        }
-        r = egress_pattern_normalize(value, &p);
-        if (r < 0)
-                return config_error_invalid(ret_error, r, "domain pattern (NAME or *.SUFFIX)", value);
-        return strv_consume(l, p);
 }
 
 static int config_parse_ports(const char *filename, unsigned line, const char *section,
@@ -84,7 +69,7 @@ static int config_parse_nonzero(const char *filename, unsigned line, const char 
 #define POLICY(field) offsetof(EgressConfig, policy) + offsetof(EgressPolicy, field)
 
 static const ConfigItem site_items[] = {
-        { "Sessions", "AllowDomain", config_parse_allow_domain, POLICY(allow_domains) },
+        { "Sessions", "AllowDomain", config_parse_domain_patterns, POLICY(allow_domains) },
         {}
 };
 

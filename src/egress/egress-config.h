@@ -22,10 +22,6 @@ typedef struct EgressConfig {
 void egress_config_init(EgressConfig *c);
 void egress_config_done(EgressConfig *c);
 
-/* AllowDomain=: normalised patterns appended to a strv; an empty value empties the list. */
-int config_parse_allow_domain(const char *filename, unsigned line, const char *section,
-                              const char *key, const char *value, void *data, char **ret_error);
-
 /* Loads openmono.conf and egress.conf from dirs (CONFIG_DIRS_STANDARD if NULL) below root (if not
  * NULL) into a fresh config and swaps it into *ret on success. Returns 0 or a negative errno. */
 int egress_config_load(const char *root, const char *const *dirs, EgressConfig *ret,

@@ -9,10 +9,11 @@
 #include "egress-config.h"
 #include "egress-session-policy.h"
 #include "session-policy.h"
+#include "session-settings.h"
 #include "strv.h"
 
 static const ConfigItem session_items[] = {
-        { "Session", "AllowDomain", config_parse_allow_domain, 0 },
+        { "Session", "AllowDomain", config_parse_domain_patterns, 0 },
         {}
 };
 
