@@ -14,6 +14,9 @@ void egress_config_init(EgressConfig *c) {
                 .policy = { .ports = { 443, 80 }, .n_ports = 2 },
                 .max_connections = 4096,
                 .max_connections_per_session = 256,
+                /* A quarter of all: a user may run MaxSessionsPerUser= sessions (16), and the
+                 * per-session limit alone would let those hold every connection there is. */
+                .max_connections_per_user = 1024,
                 .header_timeout_usec = 10 * 1000000ULL,
                 .connect_timeout_usec = 10 * 1000000ULL,
                 .idle_timeout_usec = 300 * 1000000ULL,
@@ -79,6 +82,7 @@ static const ConfigItem egress_items[] = {
         { "Egress", "AllowAddress",              config_parse_cidr_list,  POLICY(allow_private) },
         { "Egress", "MaxConnections",            config_parse_nonzero,    offsetof(EgressConfig, max_connections) },
         { "Egress", "MaxConnectionsPerSession",  config_parse_nonzero,    offsetof(EgressConfig, max_connections_per_session) },
+        { "Egress", "MaxConnectionsPerUser",     config_parse_nonzero,    offsetof(EgressConfig, max_connections_per_user) },
         { "Egress", "HeaderTimeoutSec",          config_parse_timespan,   offsetof(EgressConfig, header_timeout_usec) },
         { "Egress", "ConnectTimeoutSec",         config_parse_timespan,   offsetof(EgressConfig, connect_timeout_usec) },
         { "Egress", "IdleTimeoutSec",            config_parse_timespan,   offsetof(EgressConfig, idle_timeout_usec) },

@@ -56,6 +56,7 @@ struct EgressConnection {
         EgressConnection *prev, *next;
         PeerIdentity *identity;
         SessionCount *count;
+        SessionCount *user_count;       /* the caller's user, whatever the session */
         EgressCounts reported;          /* what count has been told already */
 
         ConnectionState state;
@@ -152,6 +153,8 @@ EgressConnection *egress_connection_free(EgressConnection *c) {
         m->n_connections--;
         if (c->count)
                 egress_manager_count_release(m, c->count);
+        if (c->user_count)
+                egress_manager_count_release(m, c->user_count);
 
         sd_event_source_disable_unref(c->client_source);
         sd_event_source_disable_unref(c->upstream_source);
@@ -832,6 +835,8 @@ int egress_connection_new(EgressManager *m, int fd, PeerIdentity *id, const char
         m->n_connections++;
 
         r = egress_manager_count_acquire(m, count_key, in_session, &c->count);
+        if (r >= 0)
+                r = egress_manager_user_acquire(m, id->uid, &c->user_count);
         if (r < 0) {
                 c->result = "too-many-connections";
                 egress_connection_free(c);

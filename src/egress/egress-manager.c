@@ -163,11 +163,11 @@ static void count_load(EgressManager *m, SessionCount *c) {
                 log_warning("Ignoring the unreadable counts in %s.", path);
 }
 
-int egress_manager_count_acquire(EgressManager *m, const char *key, bool session, SessionCount **ret) {
+static int count_acquire(EgressManager *m, const char *key, bool session, unsigned max, SessionCount **ret) {
         SessionCount *c = count_find(m, key);
 
         if (c) {
-                if (c->n >= m->config.max_connections_per_session)
+                if (c->n >= max)
                         return -EUSERS;
                 c->n++;
                 *ret = c;
@@ -185,6 +185,19 @@ int egress_manager_count_acquire(EgressManager *m, const char *key, bool session
         m->counts = c;
         *ret = c;
         return 0;
+}
+
+int egress_manager_count_acquire(EgressManager *m, const char *key, bool session, SessionCount **ret) {
+        return count_acquire(m, key, session, m->config.max_connections_per_session, ret);
+}
+
+/* Sessions are no limit on their user, who may run many: without this one user's sessions could
+ * hold every connection the proxy has, and nobody else's would be served. */
+int egress_manager_user_acquire(EgressManager *m, uid_t uid, SessionCount **ret) {
+        char key[32];
+
+        (void) snprintf(key, sizeof(key), "user:%u", (unsigned) uid);
+        return count_acquire(m, key, /* session= */ false, m->config.max_connections_per_user, ret);
 }
 
 static void count_free(EgressManager *m, SessionCount *c) {

@@ -56,6 +56,9 @@ int egress_manager_refresh_host_addresses(EgressManager *m);
  * *ret to the record it counts in. Returns 0, -EUSERS when key already holds
  * MaxConnectionsPerSession=, or -ENOMEM. */
 int egress_manager_count_acquire(EgressManager *m, const char *key, bool session, SessionCount **ret);
+/* The same for the user uid (a session's owner), in and outside sessions together, against
+ * MaxConnectionsPerUser=. */
+int egress_manager_user_acquire(EgressManager *m, uid_t uid, SessionCount **ret);
 /* The connection is gone. The record goes once its counts are written too. */
 void egress_manager_count_release(EgressManager *m, SessionCount *c);
 /* Adds delta to what the record's session did; the counts file follows within a second. */

@@ -71,7 +71,8 @@ static void test_values(void **state) {
                    "AllowDomain=*.Example.COM.\nAllowDomain=PyPI.org\n");
         write_file("egress.conf",
                    "[Egress]\nPorts=\nPorts=443\nPorts=8443\nDenyAddress=203.0.113.0/24\n"
-                   "AllowAddress=10.20.0.0/16\nMaxConnectionsPerSession=8\nIdleTimeoutSec=1min\n"
+                   "AllowAddress=10.20.0.0/16\nMaxConnectionsPerSession=8\nMaxConnectionsPerUser=20\n"
+                   "IdleTimeoutSec=1min\n"
                    "HeaderTimeoutSec=2s\nAllowNonSession=yes\n");
         assert_int_equal(load(&c, &d), 0);
         assert_int_equal(strv_length(c.policy.allow_domains), 2);
@@ -82,6 +83,7 @@ static void test_values(void **state) {
         assert_int_equal(c.policy.reserved.n, 1);
         assert_int_equal(c.policy.allow_private.n, 1);
         assert_int_equal(c.max_connections_per_session, 8);
+        assert_int_equal(c.max_connections_per_user, 20);
         assert_int_equal(c.idle_timeout_usec, 60 * 1000000ULL);
         assert_int_equal(c.header_timeout_usec, 2 * 1000000ULL);
         assert_true(c.allow_non_session);
