@@ -17,6 +17,9 @@
 #include <stdint.h>
 
 #define EGRESS_NAME_MAX 253U
+/* The most patterns a session's list may have. Lists are matched on every request and clamped
+ * pairwise on every reload, so whoever asks must not make them as long as a message allows. */
+#define EGRESS_PATTERNS_MAX 256U
 
 typedef enum EgressHostKind {
         EGRESS_HOST_NAME,

@@ -231,6 +231,10 @@ int session_ceiling_check_domains(const SessionCeiling *c, const SessionSettings
         _cleanup_free_ char *list = NULL;
         const char *bad;
 
+        if (strv_length(layer->allow_domains) > EGRESS_PATTERNS_MAX)
+                return asprintf(ret_message, "%s%s has %zu patterns, more than the %u a list may have.",
+                                layer_name ? "AllowDomain= of " : "allow_domains", layer_name ?: "",
+                                strv_length(layer->allow_domains), EGRESS_PATTERNS_MAX) < 0 ? -ENOMEM : -EPERM;
         bad = egress_pattern_list_outside(layer->allow_domains, c->allow_domains);
         if (!bad)
                 return 0;

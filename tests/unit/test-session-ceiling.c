@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "egress-name.h"
 #include "json-util.h"
 #include "parse-util.h"
 #include "session-ceiling.h"
@@ -373,6 +374,23 @@ static void test_domains(void **state) {
         expect_domains(&c, (char *[]) { (char *) "pypi.org", NULL }, NULL, "it allows no names");
 }
 
+/* Within the ceiling, but long enough to slow every request and every reload down. */
+static void test_domains_too_many(void **state) {
+        _cleanup_(session_policy_freep) SessionPolicy *p = session_policy_new();
+        _cleanup_strv_free_ char **many = NULL;
+        SessionSettings none = SESSION_SETTINGS_UNSET;
+        SessionCeiling c;
+
+        assert_int_equal(strv_extend(&p->allowed_domains, "*.allowed.test"), 0);
+        c = site(p, &none);
+        for (unsigned i = 0; i < EGRESS_PATTERNS_MAX; i++)
+                assert_int_equal(strv_extendf(&many, "h%u.allowed.test", i), 0);
+        expect_domains(&c, many, NULL, NULL);
+        assert_int_equal(strv_extend(&many, "h.allowed.test"), 0);
+        expect_domains(&c, many, "project 'app'",
+                       "AllowDomain= of project 'app' has 257 patterns, more than the 256 a list may have.");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_limits_default_is_ceiling),
@@ -386,6 +404,7 @@ int main(void) {
                 cmocka_unit_test(test_zero_limits),
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_domains),
+                cmocka_unit_test(test_domains_too_many),
                 cmocka_unit_test(test_domains_json),
                 cmocka_unit_test(test_domains_config),
         };
