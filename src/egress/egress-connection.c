@@ -77,7 +77,7 @@ struct EgressConnection {
 };
 
 static void connection_log(EgressConnection *c) {
-        const EgressDecision d = {
+        EgressDecision d = {
                 .session = c->identity->session,
                 .user = c->identity->user_name,
                 .uid = c->identity->uid,
@@ -89,7 +89,8 @@ static void connection_log(EgressConnection *c) {
                 .bytes_in = c->bytes_in,
         };
 
-        egress_log_decision(&d, streq(d.result, "allowed") ? LOG_INFO : LOG_NOTICE);
+        if (egress_manager_log_take(c->manager, c->identity->uid, &d.held_back))
+                egress_log_decision(&d, streq(d.result, "allowed") ? LOG_INFO : LOG_NOTICE);
 }
 
 /* Passes on to the session's counts what changed since the last time. */

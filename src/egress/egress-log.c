@@ -12,15 +12,20 @@
 
 void egress_log_decision(const EgressDecision *d, int level) {
         bool allowed = streq(d->result, "allowed");
+        char held[80] = "";
 
         if (level > log_get_max_level())
                 return;
+        if (d->held_back > 0)
+                (void) snprintf(held, sizeof(held), " (%" PRIu64 " earlier decisions of this user not logged)",
+                                d->held_back);
         (void) sd_journal_send(
-                "MESSAGE=%s %s%s%s%s to %s:%u: %s, %" PRIu64 " bytes out, %" PRIu64 " bytes in.",
+                "MESSAGE=%s %s%s%s%s to %s:%u: %s, %" PRIu64 " bytes out, %" PRIu64 " bytes in%s.",
                 allowed ? "Relayed" : "Denied",
                 d->session ? "session " : "user ", d->session ?: d->user,
                 d->session ? " of " : "", d->session ? d->user : "",
                 d->name ?: "-", (unsigned) d->port, d->result, d->bytes_out, d->bytes_in,
+                held,
                 "MESSAGE_ID=%s", allowed ? OPENMONO_MESSAGE_EGRESS_ALLOWED : OPENMONO_MESSAGE_EGRESS_DENIED,
                 "PRIORITY=%i", level,
                 "OPENMONO_EVENT=%s", allowed ? "egress-allowed" : "egress-denied",
@@ -33,6 +38,7 @@ void egress_log_decision(const EgressDecision *d, int level) {
                 "OPENMONO_EGRESS_ADDRESS=%s", d->address ?: "",
                 "OPENMONO_EGRESS_BYTES_OUT=%" PRIu64, d->bytes_out,
                 "OPENMONO_EGRESS_BYTES_IN=%" PRIu64, d->bytes_in,
+                "OPENMONO_EGRESS_HELD_BACK=%" PRIu64, d->held_back,
                 NULL);
 }
 

@@ -17,6 +17,7 @@ typedef struct EgressDecision {
         const char *address;            /* the address connected to, or NULL */
         uint64_t bytes_out;             /* from the session */
         uint64_t bytes_in;              /* to the session */
+        uint64_t held_back;             /* the user's decisions not logged since the last entry */
 } EgressDecision;
 
 void egress_log_decision(const EgressDecision *d, int level);

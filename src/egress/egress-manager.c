@@ -13,6 +13,7 @@
 #include "egress-connection.h"
 #include "egress-manager.h"
 #include "fs-util.h"
+#include "log-budget.h"
 #include "log.h"
 #include "socket-util.h"
 #include "strv.h"
@@ -29,6 +30,12 @@ struct SessionCount {
         bool dirty;                     /* counts changed since they were last written */
         EgressCounts counts;
         char key[];
+};
+
+struct UserLog {
+        UserLog *next;
+        uid_t uid;
+        LogBudget budget;
 };
 
 int egress_manager_new(EgressManager **ret) {
@@ -72,6 +79,12 @@ EgressManager *egress_manager_free(EgressManager *m) {
 
                 free(m->counts);
                 m->counts = n;
+        }
+        while (m->user_logs) {
+                UserLog *n = m->user_logs->next;
+
+                free(m->user_logs);
+                m->user_logs = n;
         }
         egress_config_done(&m->config);
         egress_session_policy_cache_free(m->session_policies);
@@ -214,6 +227,50 @@ void egress_manager_count_release(EgressManager *m, SessionCount *c) {
 
         if (--c->n == 0 && !c->dirty)
                 count_free(m, c);
+}
+
+/* Finds uid's budget, and forgets those of users who have been quiet long enough to have a
+ * full one again and owe no count of held-back entries. */
+static UserLog *user_log_find(EgressManager *m, uid_t uid, uint64_t t) {
+        UserLog *found = NULL;
+
+        for (UserLog **p = &m->user_logs; *p;) {
+                UserLog *u = *p;
+
+                if (u->uid == uid)
+                        found = u;
+                else if (u->budget.suppressed == 0 &&
+                         t >= u->budget.last_usec + LOG_BUDGET_BURST * LOG_BUDGET_INTERVAL_USEC) {
+                        *p = u->next;
+                        free(u);
+                        continue;
+                }
+                p = &u->next;
+        }
+        return found;
+}
+
+/* Without this, a session could send refused requests as fast as it can connect: each is an
+ * entry, journald's rate limit for the proxy then drops everybody's, and the flood rotates the
+ * audit trail away. */
+bool egress_manager_log_take(EgressManager *m, uid_t uid, uint64_t *ret_held) {
+        uint64_t t = now(CLOCK_MONOTONIC);
+        UserLog *u = user_log_find(m, uid, t);
+
+        *ret_held = 0;
+        if (!u) {
+                u = calloc(1, sizeof(*u));
+                if (!u)
+                        return true;    /* rather an entry too many than one lost */
+                u->uid = uid;
+                u->next = m->user_logs;
+                m->user_logs = u;
+        }
+        if (!log_budget_take(&u->budget, t))
+                return false;
+        *ret_held = u->budget.suppressed;
+        u->budget.suppressed = 0;
+        return true;
 }
 
 static int on_counts_timer(sd_event_source *s, uint64_t usec, void *userdata) {

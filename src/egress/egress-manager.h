@@ -13,6 +13,7 @@
 
 typedef struct EgressConnection EgressConnection;
 typedef struct SessionCount SessionCount;
+typedef struct UserLog UserLog;
 
 typedef struct EgressManager {
         sd_event *event;
@@ -31,6 +32,7 @@ typedef struct EgressManager {
         sd_event_source *counts_timer;  /* writes changed counts, at most once a second */
         uint64_t counts_written;        /* CLOCK_MONOTONIC of the last write */
         bool counts_write_failed;       /* warned already; said again once writing works */
+        UserLog *user_logs;             /* each user's journal budget, while it is not full */
 } EgressManager;
 
 int egress_manager_new(EgressManager **ret);
@@ -63,5 +65,9 @@ int egress_manager_user_acquire(EgressManager *m, uid_t uid, SessionCount **ret)
 void egress_manager_count_release(EgressManager *m, SessionCount *c);
 /* Adds delta to what the record's session did; the counts file follows within a second. */
 void egress_manager_count_add(EgressManager *m, SessionCount *c, const EgressCounts *delta);
+/* Whether a decision of uid's may go to the journal now (at most LOG_BUDGET_BURST at once, then
+ * one per LOG_BUDGET_INTERVAL_USEC). If so, *ret_held says how many were held back before it,
+ * which that entry is to tell; the session's counts have them all. */
+bool egress_manager_log_take(EgressManager *m, uid_t uid, uint64_t *ret_held);
 /* Writes every changed counts file now, and forgets sessions that have no connections left. */
 void egress_manager_counts_flush(EgressManager *m);

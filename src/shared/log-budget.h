@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* How many journal entries one user's requests may write. Requests that a fast model (or an
+/* How many journal entries one user's requests may write (to the gateway or the egress proxy). Requests that a fast model (or an
  * error) answers at once cost their sender little, while each entry lands in the system journal,
  * where journald's per-unit rate limit would then drop everybody's entries and the flood would
  * rotate the audit trail away. A token bucket per user keeps that to a trickle; what it holds
