@@ -117,6 +117,10 @@ check_output "... nor plant a file or a link there" "Permission denied" \
         sh -c "runuser -u bob -- ln -s /home/bob/pxa/x.conf /run/openmono/egress/$ID.conf.new 2>&1; true"
 check_output "... nor read a session's counts" "Permission denied" \
         sh -c "runuser -u bob -- ls /run/openmono-egress/ 2>&1; true"
+check_output "positive control: alice sees her session's list" "Domains: \*\.allowed\.test" \
+        runuser -u alice -- openmonoctl session show "$ID"
+check_output "... bob does not, nor its list" "^rc=[1-9]$" \
+        sh -c "runuser -u bob -- openmonoctl session show $ID 2>/dev/null | grep -E 'Egress|allowed.test'; echo rc=\$?"
 check_output "bob on the proxy's socket outside any session gets nothing" "not-a-session|serves OpenMono sessions only" \
         runuser -u bob -- /usr/bin/python3 $EG/proxy-attack.py host
 testbed_run systemctl stop openmono-session-$ID.service
