@@ -230,7 +230,8 @@ def main():
     with open(os.path.join(confdir, "openmono.conf"), "w") as f:
         f.write("[Sessions]\nAllowDomain=%s\n" % NAME)
     with open(os.path.join(confdir, "egress.conf"), "w") as f:
-        f.write("[Egress]\nAllowNonSession=yes\nMaxConnectionsPerSession=%d\n" % (a.clients * a.conns + 10))
+        f.write("[Egress]\nAllowNonSession=yes\nMaxConnectionsPerSession=%d\nMaxConnectionsPerUser=%d\n"
+                % ((a.clients * a.conns + 10,) * 2))
     shutil.copy("/etc/hosts", confdir + "/hosts.orig")
     countsdir = os.path.join(confdir, "counts")
     os.mkdir(countsdir, 0o700)
