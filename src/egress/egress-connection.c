@@ -6,7 +6,10 @@
  *   CONNECTING connect() to the next allowed address; with the lookup under ConnectTimeoutSec=
  *   RELAY      bytes both ways, under IdleTimeoutSec=: spliced through a pipe per direction, so
  *              they go from socket to socket inside the kernel without being copied through
- *              the proxy, as much as either side takes per wake-up
+ *              the proxy, as much as either side takes per wake-up; both sockets stay watched
+ *              edge-triggered for both directions, so that a busy tunnel costs no epoll_ctl()
+ *              per wake-up and a socket that stays ready is not polled again on every
+ *              epoll_wait() of the whole proxy
  *   CLOSING    a refusal or an error response is written, then the connection is closed
  *
  * Every connection ends with exactly one journal entry: the decision, and for relayed ones the
@@ -62,6 +65,7 @@ struct EgressConnection {
         ConnectionState state;
         int client_fd, upstream_fd, resolve_fd;
         sd_event_source *client_source, *upstream_source, *resolve_source, *timer;
+        sd_event_source *more;          /* a burst was cut short: go on after the others */
         uint32_t client_events, upstream_events;
         uint64_t last_activity;
 
@@ -161,6 +165,7 @@ EgressConnection *egress_connection_free(EgressConnection *c) {
         sd_event_source_disable_unref(c->upstream_source);
         sd_event_source_disable_unref(c->resolve_source);
         sd_event_source_disable_unref(c->timer);
+        sd_event_source_disable_unref(c->more);
         safe_close(c->client_fd);
         safe_close(c->upstream_fd);
         safe_close(c->resolve_fd);
@@ -221,14 +226,10 @@ static int connection_update_events(EgressConnection *c) {
                 upstream = EPOLLOUT;
                 break;
         case STATE_RELAY:
-                if (relay_wants_input(&c->to_upstream))
-                        client |= EPOLLIN;
-                if (relay_pending(&c->to_client))
-                        client |= EPOLLOUT;
-                if (relay_wants_input(&c->to_client))
-                        upstream |= EPOLLIN;
-                if (relay_pending(&c->to_upstream))
-                        upstream |= EPOLLOUT;
+                /* Edge-triggered: each pump runs until its sockets say EAGAIN, so the next edge
+                 * is bound to come, except after a burst cut short for fairness, which c->more
+                 * picks up without asking the kernel. */
+                client = upstream = EPOLLIN | EPOLLOUT | EPOLLET;
                 break;
         case STATE_CLOSING:
                 /* Reading on (and dropping what comes) lets the response arrive: closing a
@@ -364,6 +365,7 @@ static int connection_respond_error(EgressConnection *c, int error) {
 }
 
 static int on_upstream(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static int on_more(sd_event_source *s, void *userdata);
 
 static int socket_connect(const EgressAddress *a, uint16_t port) {
         union {
@@ -557,6 +559,10 @@ static int connection_established(EgressConnection *c) {
         r = relay_pipe_open(&c->to_upstream);
         if (r >= 0)
                 r = relay_pipe_open(&c->to_client);
+        if (r >= 0)
+                r = sd_event_add_defer(c->manager->event, &c->more, on_more, c);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->more, SD_EVENT_OFF);
         if (r < 0) {
                 log_warning_errno(r, "Failed to create the relay's pipes: %m");
                 return connection_respond(c, 503, "Service Unavailable", "proxy-overloaded",
@@ -667,8 +673,33 @@ static int relay_pump(EgressConnection *c, RelayBuffer *b, int from, int to, uin
                 *counter += (uint64_t) w;
                 moved += (size_t) w + (size_t) n;
         } while ((w > 0 || n > 0) && moved < RELAY_BURST_MAX);
+        if (moved >= RELAY_BURST_MAX)
+                (void) sd_event_source_set_enabled(c->more, SD_EVENT_ONESHOT);
         if (moved > 0 || b->eof)
                 (void) sd_event_now(c->manager->event, CLOCK_MONOTONIC, &c->last_activity);
+        return 0;
+}
+
+/* Relays in the directions asked for, then passes EOF on. Returns 0, or a negative errno when
+ * the connection is done. */
+static int connection_relay(EgressConnection *c, bool to_upstream, bool to_client) {
+        int r = 0;
+
+        if (to_upstream)
+                r = relay_pump(c, &c->to_upstream, c->client_fd, c->upstream_fd, &c->bytes_out);
+        if (r >= 0 && to_client)
+                r = relay_pump(c, &c->to_client, c->upstream_fd, c->client_fd, &c->bytes_in);
+        if (r >= 0 && connection_pass_eof(c))
+                r = -ECONNRESET;
+        connection_report(c);
+        return r;
+}
+
+static int on_more(sd_event_source *s, void *userdata) {
+        EgressConnection *c = userdata;
+
+        if (connection_relay(c, /* to_upstream= */ true, /* to_client= */ true) < 0)
+                egress_connection_free(c);
         return 0;
 }
 
@@ -714,13 +745,10 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 r = connection_closing(c, revents) > 0 ? -ECONNRESET : 0;
                 break;
         case STATE_RELAY:
-                if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                        r = relay_pump(c, &c->to_upstream, fd, c->upstream_fd, &c->bytes_out);
-                if (r >= 0 && (revents & EPOLLOUT))
-                        r = relay_pump(c, &c->to_client, c->upstream_fd, fd, &c->bytes_in);
-                if (r >= 0 && connection_pass_eof(c))
-                        r = -ECONNRESET;
-                connection_report(c);
+                /* Room to write matters only with something to write: the reading side's own
+                 * edges bring the rest. */
+                r = connection_relay(c, revents & (EPOLLIN | EPOLLHUP | EPOLLERR),
+                                     (revents & EPOLLOUT) && relay_pending(&c->to_client));
                 break;
         default:
                 break;
@@ -747,10 +775,7 @@ static int connection_on_connected(EgressConnection *c) {
         r = connection_established(c);
         if (r < 0 || c->state != STATE_RELAY)
                 return r;
-        r = relay_pump(c, &c->to_upstream, c->client_fd, c->upstream_fd, &c->bytes_out);
-        if (r >= 0)
-                r = relay_pump(c, &c->to_client, c->upstream_fd, c->client_fd, &c->bytes_in);
-        return r;
+        return connection_relay(c, /* to_upstream= */ true, /* to_client= */ true);
 }
 
 static int on_upstream(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -759,15 +784,9 @@ static int on_upstream(sd_event_source *s, int fd, uint32_t revents, void *userd
 
         if (c->state == STATE_CONNECTING)
                 r = connection_on_connected(c);
-        else if (c->state == STATE_RELAY) {
-                if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                        r = relay_pump(c, &c->to_client, fd, c->client_fd, &c->bytes_in);
-                if (r >= 0 && (revents & EPOLLOUT))
-                        r = relay_pump(c, &c->to_upstream, c->client_fd, fd, &c->bytes_out);
-                if (r >= 0 && connection_pass_eof(c))
-                        r = -ECONNRESET;
-                connection_report(c);
-        }
+        else if (c->state == STATE_RELAY)
+                r = connection_relay(c, (revents & EPOLLOUT) && relay_pending(&c->to_upstream),
+                                     revents & (EPOLLIN | EPOLLHUP | EPOLLERR));
         if (r >= 0)
                 r = connection_update_events(c);
         if (r < 0)
