@@ -17,8 +17,8 @@
 #include "strv.h"
 
 #define CONF_SUFFIX ".conf"
-/* Largest counts file read: four lines of 20 digits fit many times over. */
-#define COUNTS_MAX 4096
+/* Largest counts file read: the most the proxy writes (the directory is the proxy's, root-only). */
+#define COUNTS_MAX EGRESS_COUNTS_TEXT_MAX
 
 int session_egress_format(const char *id, char *const *domains, char **ret) {
         _cleanup_free_ char *text = NULL;
@@ -119,37 +119,10 @@ int session_egress_sweep(const char *runtime_dir, bool (*keep)(const char *id, v
         return n;
 }
 
-int session_egress_counts_parse(const char *text, EgressCounts *ret) {
-        _cleanup_strv_free_ char **lines = NULL;
-        EgressCounts c = {};
-        int r;
-
-        r = strv_split(text, "\n", &lines);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(l, lines) {
-                static const struct { const char *key; size_t offset; } keys[] = {
-                        { "allowed=",        offsetof(EgressCounts, allowed) },
-                        { "denied=",         offsetof(EgressCounts, denied) },
-                        { "bytes_sent=",     offsetof(EgressCounts, bytes_sent) },
-                        { "bytes_received=", offsetof(EgressCounts, bytes_received) },
-                };
-
-                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
-                        const char *v = startswith(*l, keys[i].key);
-
-                        if (v && parse_uint64(v, (uint64_t *) ((uint8_t *) &c + keys[i].offset)) < 0)
-                                return -EBADMSG;
-                }
-        }
-        *ret = c;
-        return 0;
-}
-
 int session_egress_counts_read(const char *counts_dir, const char *id, EgressCounts *ret) {
         _cleanup_free_ char *path = NULL;
         _cleanup_fclose_ FILE *f = NULL;
-        char buf[COUNTS_MAX + 1];
+        char buf[COUNTS_MAX];
         size_t n;
 
         if (!session_id_is_valid(id))
@@ -162,6 +135,5 @@ int session_egress_counts_read(const char *counts_dir, const char *id, EgressCou
         n = fread(buf, 1, COUNTS_MAX, f);
         if (ferror(f))
                 return -EIO;
-        buf[n] = 0;
-        return session_egress_counts_parse(buf, ret);
+        return egress_counts_parse(buf, n, ret);
 }

@@ -9,17 +9,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "egress-counts.h"
+
 #define SESSION_EGRESS_SUBDIR "egress"
 #define SESSION_EGRESS_GROUP "openmono-egress"
 /* openmono-egressd's RuntimeDirectory=. */
-#define SESSION_EGRESS_COUNTS_DIR "/run/openmono-egress"
-
-typedef struct EgressCounts {
-        uint64_t allowed;
-        uint64_t denied;
-        uint64_t bytes_sent;            /* from the session to the far end */
-        uint64_t bytes_received;
-} EgressCounts;
+#define SESSION_EGRESS_COUNTS_DIR EGRESS_COUNTS_DIR
 
 /* The policy file of session id that allows domains (normalised patterns; none: nothing is
  * allowed). Returns 0 and a new string in *ret, or -ENOMEM. */
@@ -34,9 +29,6 @@ int session_egress_remove(const char *runtime_dir, const char *counts_dir, const
  * Returns the number removed or a negative errno. */
 int session_egress_sweep(const char *runtime_dir, bool (*keep)(const char *id, void *userdata), void *userdata);
 
-/* Parses the proxy's counts ("allowed=N" lines and so on; unknown keys are skipped, as later
- * proxies may write more). Returns 0 or -EBADMSG. */
-int session_egress_counts_parse(const char *text, EgressCounts *ret);
 /* Reads the counts of session id from counts_dir. Returns 0, -ENOENT if the proxy has none (no
  * request yet), or another negative errno. */
 int session_egress_counts_read(const char *counts_dir, const char *id, EgressCounts *ret);

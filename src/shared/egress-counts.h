@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What the proxy did for one session, as the controller reads it from
- * EGRESS_COUNTS_DIR/<SESSION-ID> for `openmonoctl session show`:
+/* What the proxy did for one session, as it writes it to EGRESS_COUNTS_DIR/<SESSION-ID> and the
+ * controller reads it for `openmonoctl session show`:
  *
  *         allowed=N
  *         denied=N
