@@ -9,6 +9,9 @@
 EG=/srv/egress-test
 WWW=$EG/www
 HOSTS_PY=$TOP/tests/integration/egress-hosts.py
+# A name of its own per test file: the previous file's hosts may still be loaded for a while
+# after their stop, and systemd-run refuses a name that is.
+EG_HOSTS_UNIT=test-egress-hosts-$$.service
 
 eg_network() {
         testbed_run sh -ec '
@@ -80,16 +83,16 @@ eg_hosts_setup() {
         eg_network
         eg_certificates
         eg_content
-        testbed_run systemd-run --unit=test-egress-hosts --collect -p Type=exec \
+        testbed_run systemd-run --unit=$EG_HOSTS_UNIT --collect -p Type=exec \
                 -p NetworkNamespacePath=/run/netns/eghosts \
                 /usr/bin/python3 "$HOSTS_PY" --address 192.0.2.2 --dir "$WWW" \
                 --cert "$EG/host.pem" --key "$EG/host.key" >/dev/null
-        wait_until 10 curl -sf http://192.0.2.2/hello.txt
+        wait_until 30 curl -sf http://192.0.2.2/hello.txt
 }
 
 eg_hosts_cleanup() {
         testbed_run sh -c "
-                systemctl stop test-egress-hosts.service 2>/dev/null
+                systemctl stop $EG_HOSTS_UNIT 2>/dev/null
                 [ -f /etc/hosts.egress-test ] && mv /etc/hosts.egress-test /etc/hosts
                 ip link del eg0 2>/dev/null; ip netns del eghosts 2>/dev/null
                 rm -rf $EG" || true

@@ -15,6 +15,8 @@ if [ "${1:-}" = --remove ]; then
         exit 0
 fi
 if [ ! -e /run/netns/$NS ]; then
+        # A namespace removed while a process still held it keeps its veth pair alive.
+        ip link del $NS 2>/dev/null || true
         ip netns add $NS
         ip link add $NS type veth peer name eth0 netns $NS
         ip addr add $BED/32 dev $NS

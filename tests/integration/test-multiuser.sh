@@ -34,6 +34,21 @@ has_canary_of() {       # USER FILE
         testbed_run grep -a -q -F -f "$CANARIES.$1" "$2"
 }
 
+# Also when the file stops early: what it leaves (secrets, a fake model server in the test
+# hosts' namespace, projects) would make later files fail for no fault of theirs.
+mu_cleanup() {
+        testbed_run systemctl stop test-fake-llm-mu.service >/dev/null 2>&1 || true
+        testbed_run sh -c "
+                runuser -u alice -- openmonoctl project remove muprivate
+                runuser -u alice -- openmonoctl project remove mushared
+                runuser -u alice -- openmonoctl project remove mutx
+                for u in alice bob carol; do runuser -u \$u -- openmonoctl secret rm GIT_TOKEN; done
+                openmonoctl secret rm GIT_TOKEN
+                if [ -e /usr/bin/openmono-agent.real ]; then mv /usr/bin/openmono-agent.real /usr/bin/openmono-agent; fi
+                rm -rf $LLM_DIR $CANARIES.*" >/dev/null 2>&1 || true
+}
+trap mu_cleanup EXIT
+
 testbed_run sh -ec "
         umask 077
         for u in alice bob carol root; do
@@ -55,7 +70,7 @@ testbed_run sh -ec "
                 $TOP/tests/fake-llm/fake-llm.py --script $LLM_DIR/script.json --host $LLM_ADDR \
                 --port $LLM_PORT --record $LLM_DIR/requests.jsonl >/dev/null
 "
-wait_until 10 /usr/bin/python3 -c "import socket; socket.create_connection(('$LLM_ADDR', $LLM_PORT), 1)"
+wait_until 30 /usr/bin/python3 -c "import socket; socket.create_connection(('$LLM_ADDR', $LLM_PORT), 1)"
 check "alice shares a dynamic project with bob" \
         as alice openmonoctl project add mutx --identity dynamic --user bob
 check_output "alice's agent runs her private task in it" "done after 1 step" \
@@ -198,11 +213,5 @@ check_output "bob: run of alice's project and of none say the same" "^same: No p
                [ \"\$a\" = \"\$b\" ] && echo \"same: \$a\" || echo \"differ: \$a / \$b\""
 
 echo "# Cleaning up"
-testbed_run sh -c "
-        runuser -u alice -- openmonoctl project remove muprivate
-        runuser -u alice -- openmonoctl project remove mushared
-        runuser -u alice -- openmonoctl project remove mutx
-        for u in alice bob carol; do runuser -u \$u -- openmonoctl secret rm GIT_TOKEN; done
-        openmonoctl secret rm GIT_TOKEN
-        if [ -e /usr/bin/openmono-agent.real ]; then mv /usr/bin/openmono-agent.real /usr/bin/openmono-agent; fi
-        rm -rf $LLM_DIR $CANARIES.*" >/dev/null 2>&1 || true
+mu_cleanup
+trap - EXIT

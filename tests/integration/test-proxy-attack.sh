@@ -106,7 +106,7 @@ check "forged proxy and session headers on the proxy's socket change nothing" \
         seen '^socket-forged 403 name-not-allowed$'
 check "a second request pipelined behind an allowed one gets no answer" seen '^pipelined responses=1$'
 check_fails "... and never reached a host with its name" \
-        sh -c "journalctl -u test-egress-hosts.service --no-pager -o cat | grep -q '^denied.test .*pipelined'"
+        sh -c "journalctl -u $EG_HOSTS_UNIT --no-pager -o cat | grep -q '^denied.test .*pipelined'"
 
 echo "# plain local users on the host"
 ID=$(testbed_run runuser -u alice -- openmonoctl run --detach -w $AX --network=proxy -- /bin/sleep 120)
