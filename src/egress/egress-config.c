@@ -17,6 +17,10 @@ void egress_config_init(EgressConfig *c) {
                 /* A quarter of all: a user may run MaxSessionsPerUser= sessions (16), and the
                  * per-session limit alone would let those hold every connection there is. */
                 .max_connections_per_user = 1024,
+                /* A lookup thread lives as long as the resolver takes, past ConnectTimeoutSec=
+                 * when the resolver is slow on purpose, so these are far below the above. */
+                .max_lookups = 256,
+                .max_lookups_per_user = 32,
                 .header_timeout_usec = 10 * 1000000ULL,
                 .connect_timeout_usec = 10 * 1000000ULL,
                 .idle_timeout_usec = 300 * 1000000ULL,
@@ -83,6 +87,8 @@ static const ConfigItem egress_items[] = {
         { "Egress", "MaxConnections",            config_parse_nonzero,    offsetof(EgressConfig, max_connections) },
         { "Egress", "MaxConnectionsPerSession",  config_parse_nonzero,    offsetof(EgressConfig, max_connections_per_session) },
         { "Egress", "MaxConnectionsPerUser",     config_parse_nonzero,    offsetof(EgressConfig, max_connections_per_user) },
+        { "Egress", "MaxLookups",                config_parse_nonzero,    offsetof(EgressConfig, max_lookups) },
+        { "Egress", "MaxLookupsPerUser",         config_parse_nonzero,    offsetof(EgressConfig, max_lookups_per_user) },
         { "Egress", "HeaderTimeoutSec",          config_parse_timespan,   offsetof(EgressConfig, header_timeout_usec) },
         { "Egress", "ConnectTimeoutSec",         config_parse_timespan,   offsetof(EgressConfig, connect_timeout_usec) },
         { "Egress", "IdleTimeoutSec",            config_parse_timespan,   offsetof(EgressConfig, idle_timeout_usec) },

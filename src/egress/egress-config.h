@@ -14,6 +14,8 @@ typedef struct EgressConfig {
         unsigned max_connections;               /* all sessions together */
         unsigned max_connections_per_session;   /* per session, or per user outside sessions */
         unsigned max_connections_per_user;      /* per user, in and outside sessions together */
+        unsigned max_lookups;                   /* name lookups in flight, all users together */
+        unsigned max_lookups_per_user;          /* the same per user, even after their connections closed */
         uint64_t header_timeout_usec;           /* from accept to a complete request head */
         uint64_t connect_timeout_usec;          /* resolution and connect() together */
         uint64_t idle_timeout_usec;             /* no byte either way */

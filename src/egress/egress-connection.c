@@ -459,12 +459,32 @@ static int on_resolved(sd_event_source *s, int fd, uint32_t revents, void *userd
         return 0;
 }
 
+/* A lookup refused for the limits on lookups in flight: the caller's own, or everybody's. */
+static int connection_refuse_lookup(EgressConnection *c, int error) {
+        char body[256];
+        bool user = error == -EDQUOT;
+
+        connection_count_decision(c, /* allowed= */ false);
+        (void) snprintf(body, sizeof(body),
+                        "The egress proxy has too many name lookups in flight (%s%u reached); "
+                        "try again when earlier ones have finished.\n",
+                        user ? "MaxLookupsPerUser=" : "MaxLookups=",
+                        user ? c->manager->config.max_lookups_per_user : c->manager->config.max_lookups);
+        return connection_respond(c, 503, "Service Unavailable",
+                                  user ? "user-lookups-full" : "lookups-full", body);
+}
+
 static int connection_resolve(EgressConnection *c) {
+        const EgressConfig *config = &c->manager->config;
         int r;
 
-        c->resolve_fd = egress_resolve_start(c->host.name);
-        if (c->resolve_fd < 0)
-                return c->resolve_fd;
+        r = egress_resolve_start(c->host.name, c->identity->uid,
+                                 config->max_lookups_per_user, config->max_lookups);
+        if (r == -EDQUOT || r == -EBUSY)
+                return connection_refuse_lookup(c, r);
+        if (r < 0)
+                return r;
+        c->resolve_fd = r;
         r = sd_event_add_io(c->manager->event, &c->resolve_source, c->resolve_fd, EPOLLIN, on_resolved, c);
         if (r < 0)
                 return r;

@@ -273,6 +273,16 @@ bool egress_manager_log_take(EgressManager *m, uid_t uid, uint64_t *ret_held) {
         return true;
 }
 
+/* Any local user can fill MaxConnections= and keep knocking; one warning per refusal would flood
+ * the journal for everybody, so these share a budget of their own. */
+static void full_log(EgressManager *m) {
+        if (!log_budget_take(&m->full_budget, now(CLOCK_MONOTONIC)))
+                return;
+        log_warning("Refusing a connection: MaxConnections=%u reached (%" PRIu64 " more refused "
+                    "before, not logged).", m->config.max_connections, m->full_budget.suppressed);
+        m->full_budget.suppressed = 0;
+}
+
 static int on_counts_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         egress_manager_counts_flush(userdata);
         return 0;
@@ -361,7 +371,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         if (cfd < 0)
                 return 0;       /* EAGAIN, or a caller that already left */
         if (m->n_connections >= m->config.max_connections) {
-                log_warning("Refusing a connection: MaxConnections=%u reached.", m->config.max_connections);
+                full_log(m);
                 return 0;
         }
         r = peer_identity_from_socket_cached(m->peers, cfd, now(CLOCK_MONOTONIC), &id);

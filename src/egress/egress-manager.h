@@ -9,6 +9,7 @@
 #include "egress-config.h"
 #include "egress-counts.h"
 #include "egress-session-policy.h"
+#include "log-budget.h"
 #include "peer-identity.h"
 
 typedef struct EgressConnection EgressConnection;
@@ -33,6 +34,7 @@ typedef struct EgressManager {
         uint64_t counts_written;        /* CLOCK_MONOTONIC of the last write */
         bool counts_write_failed;       /* warned already; said again once writing works */
         UserLog *user_logs;             /* each user's journal budget, while it is not full */
+        LogBudget full_budget;          /* the warnings that MaxConnections= is reached */
 } EgressManager;
 
 int egress_manager_new(EgressManager **ret);

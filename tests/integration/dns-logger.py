@@ -22,6 +22,8 @@ def main():
     ap.add_argument("--address", required=True)
     ap.add_argument("--port", type=int, default=53)
     ap.add_argument("--log", required=True)
+    # A resolver that is slow on purpose: queries are logged and left unanswered.
+    ap.add_argument("--no-answer", action="store_true")
     args = ap.parse_args()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((args.address, args.port))
@@ -32,6 +34,8 @@ def main():
                 continue
             name, end = qname(packet)
             log.write(f"{name.lower()} {peer[0]}\n")
+            if args.no_answer:
+                continue
             # The question echoed, QR set, RCODE 3 (NXDOMAIN), no answers.
             flags = bytes([0x80 | (packet[2] & 0x01), 0x83])
             s.sendto(packet[:2] + flags + packet[4:6] + b"\0\0\0\0\0\0" + packet[12:end], peer)

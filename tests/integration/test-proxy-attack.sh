@@ -17,6 +17,7 @@ BX=/home/bob/pxa
 CONF=/etc/openmono/openmono.conf.d/50-proxy-attack.conf
 ABSTRACT=openmono-attack-$$
 BLOCKED="Blocked by the OpenMono egress policy"
+SLOW_LOG=$EG/slow-dns.log
 
 pa_setup() {
         eg_hosts_setup
@@ -27,7 +28,9 @@ pa_setup() {
                 printf '[Sessions]\nAllowDomain=*.allowed.test\n' >$CONF
                 # Small limits, so that exhausting them takes a few dozen connections; a long
                 # head timeout, so that idle connections stay until the test is done with them.
-                printf '[Egress]\nMaxConnections=24\nMaxConnectionsPerSession=8\nMaxConnectionsPerUser=12\nHeaderTimeoutSec=60\n' \
+                # A short connect timeout and few lookups per user, so that lookups outlive their
+                # connections and the lookup limit is reached well below the connection limits.
+                printf '[Egress]\nMaxConnections=24\nMaxConnectionsPerSession=8\nMaxConnectionsPerUser=12\nHeaderTimeoutSec=60\nConnectTimeoutSec=3\nMaxLookupsPerUser=4\n' \
                         >/etc/openmono/egress.conf
                 chmod 0644 $CONF /etc/openmono/egress.conf
                 systemctl reload openmonod.service 2>/dev/null || true
@@ -48,6 +51,9 @@ while True:
 pa_cleanup() {
         testbed_run sh -c "
                 systemctl stop test-proxy-abstract.service 2>/dev/null
+                systemctl stop test-proxy-slow-dns.service 2>/dev/null
+                [ -e /etc/resolv.conf.proxy-attack ] || [ -L /etc/resolv.conf.proxy-attack ] &&
+                        mv -f /etc/resolv.conf.proxy-attack /etc/resolv.conf
                 systemctl stop 'openmono-session-*.service' 2>/dev/null
                 systemctl disable --now openmono-egressd.socket openmono-egressd.service 2>/dev/null
                 rm -f $CONF /etc/openmono/egress.conf
@@ -158,6 +164,45 @@ check "alice holds no more than MaxConnectionsPerUser=12" test "$HELD" -le 12
 check_output "bob's session is still served" "^hello through the egress proxy" \
         pa_run bob --network=proxy -- curl -sS --max-time 10 http://www.allowed.test/hello.txt
 testbed_run systemctl stop 'openmono-session-*.service' 2>/dev/null || true
+
+echo "# slow lookups against the lookup limit"
+# A resolver that never answers, as the owner of a name under an allowed wildcard can make its
+# DNS: each lookup's thread waits 30 s, far past ConnectTimeoutSec=3. The test hosts stay in
+# /etc/hosts, which answers at once.
+testbed_run sh -ec "
+        mv /etc/resolv.conf /etc/resolv.conf.proxy-attack
+        printf 'nameserver 192.0.2.2\noptions timeout:30 attempts:1\n' >/etc/resolv.conf
+        : >$SLOW_LOG
+        systemd-run --unit=test-proxy-slow-dns --collect -p Type=exec \
+                -p NetworkNamespacePath=/run/netns/eghosts \
+                /usr/bin/python3 $TOP/tests/integration/dns-logger.py --address 192.0.2.2 \
+                --log $SLOW_LOG --no-answer >/dev/null"
+# Two floods of eight requests for slow names; the second once the first's connections timed out.
+SLOW='for b in first second; do
+        for i in 1 2 3 4 5 6 7 8; do
+                curl -s -o /dev/null -w "$b %{http_code}\n" --max-time 40 http://slow-$b-$i.allowed.test/ &
+        done
+        wait
+done'
+OUT=$(pa_run alice --network=proxy -- sh -c "$SLOW")
+printf '%s\n' "$OUT" | sed 's/^/#   /'
+STARTED=$(testbed_run sh -c "grep -o '^slow-[a-z]*-[0-9]*' $SLOW_LOG | sort -u | wc -l")
+note "alice asked for 16 slow names; the resolver was asked for $STARTED of them"
+check "positive control: the first flood's lookups ran until their connections timed out" \
+        test "$(grep -c '^first 504$' <<<"$OUT")" -ge 1
+check "alice's first flood stops at MaxLookupsPerUser=4, the rest get 503" \
+        test "$(grep -c '^first 503$' <<<"$OUT")" -ge 4
+check "... and her second one too, while the first one's lookups have no connection left" \
+        test "$(grep -c '^second 503$' <<<"$OUT")" = 8
+check "the resolver saw no more than 4 of her names" test "$STARTED" -le 4
+check_output "bob's request for a name that resolves at once is still served" \
+        "^hello through the egress proxy" \
+        pa_run bob --network=proxy -- curl -sS --max-time 10 http://www.allowed.test/hello.txt
+check_output "the refusals are journal decisions" "^[1-9][0-9]*$" \
+        sh -c "journalctl --no-pager -o cat _SYSTEMD_UNIT=openmono-egressd.service OPENMONO_USER=alice \
+                OPENMONO_EGRESS_RESULT=user-lookups-full | wc -l"
+testbed_run sh -c "systemctl stop test-proxy-slow-dns.service
+        mv -f /etc/resolv.conf.proxy-attack /etc/resolv.conf"
 
 echo "# a flood of refused requests against the journal"
 FLOOD=flood$$.test
