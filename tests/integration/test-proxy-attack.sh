@@ -178,23 +178,31 @@ testbed_run sh -ec "
                 /usr/bin/python3 $TOP/tests/integration/dns-logger.py --address 192.0.2.2 \
                 --log $SLOW_LOG --no-answer >/dev/null"
 # Two floods of eight requests for slow names; the second once the first's connections timed out.
-SLOW='for b in first second; do
+testbed_run sh -ec "cat >$AX/slow.sh && chown alice: $AX/slow.sh" <<'SLOW'
+for b in first second; do
         for i in 1 2 3 4 5 6 7 8; do
-                curl -s -o /dev/null -w "$b %{http_code}\n" --max-time 40 http://slow-$b-$i.allowed.test/ &
+                curl -s -o /dev/null -w "$b %{http_code}\n" --max-time 40 "http://slow-$b-$i.allowed.test/" &
         done
         wait
-done'
-OUT=$(pa_run alice --network=proxy -- sh -c "$SLOW")
+done
+SLOW
+OUT=$(pa_run alice --network=proxy -- sh /workspace/slow.sh)
 printf '%s\n' "$OUT" | sed 's/^/#   /'
+answers() {     # LINE : how many of the floods' answers are LINE
+        awk -v l="$1" '$0 == l { n++ } END { print n + 0 }' <<<"$OUT"
+}
 STARTED=$(testbed_run sh -c "grep -o '^slow-[a-z]*-[0-9]*' $SLOW_LOG | sort -u | wc -l")
-note "alice asked for 16 slow names; the resolver was asked for $STARTED of them"
+THREADS="awk '/^Threads:/ { print \$2 }' /proc/\$(systemctl show -P MainPID openmono-egressd.service)/status"
+LIVE=$(testbed_run sh -c "$THREADS")
+note "alice asked for 16 slow names; the resolver was asked for $STARTED of them; the proxy has $LIVE threads"
 check "positive control: the first flood's lookups ran until their connections timed out" \
-        test "$(grep -c '^first 504$' <<<"$OUT")" -ge 1
+        test "$(answers 'first 504')" -ge 1
 check "alice's first flood stops at MaxLookupsPerUser=4, the rest get 503" \
-        test "$(grep -c '^first 503$' <<<"$OUT")" -ge 4
+        test "$(answers 'first 503')" -ge 4
 check "... and her second one too, while the first one's lookups have no connection left" \
-        test "$(grep -c '^second 503$' <<<"$OUT")" = 8
+        test "$(answers 'second 503')" = 8
 check "the resolver saw no more than 4 of her names" test "$STARTED" -le 4
+check "... and the proxy runs no more than 4 lookup threads" test "$LIVE" -le 5
 check_output "bob's request for a name that resolves at once is still served" \
         "^hello through the egress proxy" \
         pa_run bob --network=proxy -- curl -sS --max-time 10 http://www.allowed.test/hello.txt
@@ -203,6 +211,9 @@ check_output "the refusals are journal decisions" "^[1-9][0-9]*$" \
                 OPENMONO_EGRESS_RESULT=user-lookups-full | wc -l"
 testbed_run sh -c "systemctl stop test-proxy-slow-dns.service
         mv -f /etc/resolv.conf.proxy-attack /etc/resolv.conf"
+# The next test needs alice's lookups again.
+wait_until 60 sh -c "[ \$($THREADS) = 1 ]" || true
+check "the lookups' threads end when the resolver gives up" sh -c "[ \$($THREADS) = 1 ]"
 
 echo "# a flood of refused requests against the journal"
 FLOOD=flood$$.test
