@@ -528,12 +528,45 @@ static bool session_has_egress(const char *id, void *userdata) {
         return s && s->egress;
 }
 
+/* The AllowDomain= list of s's project as its file says now, in *ret (NULL: it sets none). A
+ * project that cannot be read now leaves the session the list it started with. */
+static int session_project_domains(Manager *m, Session *s, char ***ret) {
+        _cleanup_(config_diagnostics_done) ConfigDiagnostics diag = {};
+        _cleanup_(project_freep) Project *p = NULL;
+        int r;
+
+        *ret = NULL;
+        if (!s->egress || !s->project)
+                return 0;
+        r = project_load(&m->project_dirs, s->project, &p, &diag);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                *ret = steal_ptr(p->sandbox.allow_domains);
+                return 0;
+        }
+        if (s->egress_default || s->egress_own)
+                return 0;
+        *ret = strv_copy(s->egress_requested ?: (char *[]) { NULL });
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int apply_session_egress(Manager *m, Session *s, bool rewrite) {
+        _cleanup_strv_free_ char **project = NULL;
+        int r;
+
+        r = session_project_domains(m, s, &project);
+        if (r < 0)
+                return r;
+        return session_apply_egress(s, m->config.sessions.allow_domains, project, rewrite);
+}
+
 void manager_apply_egress(Manager *m, bool rewrite) {
         int r;
 
         /* A broken file says nothing about what the site wants now: keep what is there. */
         for (size_t i = 0; !m->config_error && i < m->n_sessions; i++) {
-                r = session_apply_egress(m->sessions[i], m->config.sessions.allow_domains, rewrite);
+                r = apply_session_egress(m, m->sessions[i], rewrite);
                 if (r < 0)
                         log_warning_errno(r, "Failed to update the egress policy of session %s, ignoring: %m",
                                           m->sessions[i]->id);

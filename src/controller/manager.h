@@ -72,9 +72,9 @@ unsigned manager_count_user_sessions(Manager *m, uid_t uid);
 unsigned manager_count_active_sessions(Manager *m);
 /* Rebuilds the registry from the session units systemd has, after a restart or crash. */
 int manager_recover_sessions(Manager *m);
-/* Applies the site's AllowDomain= list as it is now to every running session's egress policy
- * (session_apply_egress()); with rewrite, every policy file is written again. At start-up this also
- * removes the files of sessions that no longer run. */
+/* Applies the site's and each session's project's AllowDomain= lists as they are now to every
+ * running session's egress policy (session_apply_egress()); with rewrite, every policy file is
+ * written again. At start-up this also removes the files of sessions that no longer run. */
 void manager_apply_egress(Manager *m, bool rewrite);
 /* Writes a session's state change to the journal as an audit event. */
 void manager_audit_session(Manager *m, Session *s);

@@ -242,6 +242,8 @@ static int commit_project(Manager *m, Varlink *l, Project *p, uid_t uid, const c
                 return varlink_errorf(l, VARLINK_ERROR_SYSTEM, "Failed to save project '%s': %s", p->name,
                                       strerror(-r));
         manager_audit_project(m, p, uid, event);
+        /* Its running sessions reach what the project allows now, like they do after a reload. */
+        manager_apply_egress(m, /* rewrite= */ false);
         return reply_project(l, p);
 }
 

@@ -2,6 +2,7 @@
 /* The files between the controller and the egress proxy: each session's list of names, and the
  * proxy's counts for it. */
 
+#include <assert.h>
 #include <dirent.h>
 #include <grp.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "egress-name.h"
 #include "fs-util.h"
 #include "macro.h"
 #include "parse-util.h"
@@ -42,6 +44,26 @@ static int policy_path(const char *runtime_dir, const char *id, char **ret) {
         if (!session_id_is_valid(id))
                 return -EINVAL;
         return asprintf(ret, "%s/" SESSION_EGRESS_SUBDIR "/%s" CONF_SUFFIX, runtime_dir, id) < 0 ? -ENOMEM : 0;
+}
+
+int session_egress_effective(char *const *own, char *const *project, char *const *site, char ***ret) {
+        _cleanup_strv_free_ char **ceiling = NULL;
+        int r;
+
+        assert(ret);
+
+        if (!project && !own) {
+                *ret = strv_copy(site ?: (char *const[]) { NULL });
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!project)
+                return egress_pattern_list_clamp(own, site, ret);
+        r = egress_pattern_list_clamp(project, site, &ceiling);
+        if (r < 0 || !own) {
+                *ret = r < 0 ? NULL : steal_ptr(ceiling);
+                return r;
+        }
+        return egress_pattern_list_clamp(own, ceiling, ret);
 }
 
 int session_egress_write(const char *runtime_dir, const char *id, char *const *domains) {

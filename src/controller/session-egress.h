@@ -19,6 +19,12 @@
 /* The policy file of session id that allows domains (normalised patterns; none: nothing is
  * allowed). Returns 0 and a new string in *ret, or -ENOMEM. */
 int session_egress_format(const char *id, char *const *domains, char **ret);
+/* The names a running session reaches, from its layers as they are now: its own request (own;
+ * NULL if it made none) within the project's list and the site's, else the project's list
+ * (project; NULL if it sets none) within the site's, else the site's list itself. Within means
+ * egress_pattern_list_clamp(): a widened layer never gives more than was asked for. Returns 0 and
+ * the list in *ret (NULL or empty for no names), or -ENOMEM. */
+int session_egress_effective(char *const *own, char *const *project, char *const *site, char ***ret);
 /* Replaces RUNDIR/egress/<id>.conf atomically, readable by the proxy's group only. Returns 0,
  * -ESRCH if that group does not exist, or another negative errno. */
 int session_egress_write(const char *runtime_dir, const char *id, char *const *domains);

@@ -553,6 +553,7 @@ static int apply_settings(Manager *m, Varlink *l, const Project *proj, const Sta
         r = apply_layer(l, &c, &req->settings, /* name= */ NULL, admin, p);
         if (r <= 0)
                 return r;
+        p->allowed_domains_own = req->settings.allow_domains != NULL;
         r = subtract_forbidden(p);
         if (r < 0)
                 return r;
@@ -696,10 +697,11 @@ static void on_session_started(Session *s, Varlink *l, int error, const char *me
 }
 
 /* What a reload needs to bring the session's egress policy up to date (session_apply_egress()):
- * its names, and whether they were the site's default or asked for. */
+ * its names, and whether they were the site's default, the project's or asked for. */
 static int remember_egress(Session *s, const SessionPolicy *p) {
         s->egress = session_policy_has_egress_relay(p);
         s->egress_default = p->allowed_domains_default;
+        s->egress_own = p->allowed_domains_own;
         if (!s->egress || !p->allowed_domains)
                 return 0;
         s->egress_domains = strv_copy(p->allowed_domains);

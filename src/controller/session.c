@@ -618,6 +618,8 @@ static int add_egress_metadata(Session *s, json_object *j) {
         int r;
 
         r = json_add_bool(j, "egress_default", s->egress_default);
+        if (r >= 0)
+                r = json_add_bool(j, "egress_own", s->egress_own);
         if (r >= 0 && !s->egress_default)
                 r = json_add_strv(j, "egress_requested", s->egress_requested ?: none);
         if (r >= 0)
@@ -631,6 +633,9 @@ static int load_egress_metadata(Session *s, json_object *j) {
         if (json_get_bool(j, "egress_default", &s->egress_default) < 0)
                 return 0;
         s->egress = true;
+        /* Records from before projects were followed: a list asked for stays what was asked. */
+        if (json_get_bool(j, "egress_own", &s->egress_own) < 0)
+                s->egress_own = !s->egress_default;
         r = json_get_strv(j, "egress_domains", &s->egress_domains);
         if (r >= 0 && !s->egress_default)
                 r = json_get_strv(j, "egress_requested", &s->egress_requested);
@@ -888,16 +893,14 @@ static bool strv_equal(char *const *a, char *const *b) {
         return true;
 }
 
-int session_apply_egress(Session *s, char *const *site, bool rewrite) {
+int session_apply_egress(Session *s, char *const *site, char *const *project, bool rewrite) {
         _cleanup_strv_free_ char **l = NULL;
         int r;
 
         if (!s->egress)
                 return 0;
-        if (s->egress_default)
-                r = (l = strv_copy(site ?: (char *const[]) { NULL })) ? 0 : -ENOMEM;
-        else
-                r = egress_pattern_list_clamp(s->egress_requested, site, &l);
+        r = session_egress_effective(s->egress_own ? s->egress_requested ?: (char *[]) { NULL } : NULL,
+                                     project, site, &l);
         if (r < 0)
                 return r;
         if (strv_equal(l, s->egress_domains))

@@ -44,6 +44,7 @@ struct Session {
         NetworkPolicy network;
         bool egress;                    /* it has the relay to the egress proxy and a policy file */
         bool egress_default;            /* its names are the site's list, followed when that changes */
+        bool egress_own;                /* egress_requested came from the request, not the project */
         char **egress_requested;        /* otherwise the names asked for, kept within the site's list */
         char **egress_domains;          /* the names its policy file holds now */
         uint64_t started_realtime;
@@ -121,12 +122,13 @@ int session_ref_unit(Session *s);
 /* Finishes a session whose unit systemd has already collected: how it ended comes from what
  * systemd logged about the unit. Records it in the history and the audit trail, then frees s. */
 void session_finish_from_journal(Session *s);
-/* Brings the session's policy file in line with site, the site's AllowDomain= list now: the
- * site's list itself for a session that took the default, what is left of the names it asked for
- * otherwise (egress_pattern_list_clamp()). Logs what changed. With rewrite, the file is written
- * even if the list stays. Returns 1 if the list changed, 0 if not (or the session has no relay), or
- * a negative errno if the file could not be written. */
-int session_apply_egress(Session *s, char *const *site, bool rewrite);
+/* Brings the session's policy file in line with site and project, the site's and the project's
+ * AllowDomain= lists now (project NULL: it sets none): what is left of the names the session asked
+ * for itself, else the project's list, else the site's (session_egress_effective()). Logs what
+ * changed. With rewrite, the file is written even if the list stays. Returns 1 if the list
+ * changed, 0 if not (or the session has no relay), or a negative errno if the file could not be
+ * written. */
+int session_apply_egress(Session *s, char *const *site, char *const *project, bool rewrite);
 /* Saves/loads the metadata systemd does not keep, in RUNDIR/sessions/<id>.json. */
 int session_save(Session *s);
 int session_load(Session *s);

@@ -122,6 +122,8 @@ typedef struct SessionPolicy {
         bool allowed_domains_default;   /* they are the site's list, which the session follows when the
                                          * site changes it; otherwise they were asked for and stay
                                          * within whatever the site allows */
+        bool allowed_domains_own;       /* the request asked for them, not the project: they stay what
+                                         * was asked when the project changes its list */
 
         uint64_t memory_max;            /* bytes, UINT64_MAX = unset */
         unsigned cpu_quota_percent;     /* 100 = one CPU, 0 = unset */

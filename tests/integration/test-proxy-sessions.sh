@@ -305,3 +305,41 @@ check_output "... its record keeps the proxy's last counts" "Egress: [1-9][0-9]*
         runuser -u alice -- openmonoctl session show "$ASKED"
 check_output "... and the proxy's counts file is gone" "^gone$" \
         sh -c "[ -e /run/openmono-egress/$ASKED ] && echo present || echo gone"
+
+echo "# a project's changed list reaches its running sessions"
+px_site '*.allowed.test'
+testbed_run runuser -u alice -- sh -c "rm -rf $PX/req/* $PX/res/*"
+FOLLOWS=$(testbed_run runuser -u alice -- openmonoctl run --detach -p pxproj -- /bin/sh /workspace/loop.sh)
+OWN=$(testbed_run runuser -u alice -- openmonoctl run --detach -p pxproj --allow-domain=git.allowed.test -- \
+        /bin/sleep 600)
+note "sessions of pxproj: $FOLLOWS took its list, $OWN asked for git.allowed.test"
+check_output "a project session reaches a name of its project's list" "^hello through the egress proxy$" \
+        px_ask 1 http://www.allowed.test/hello.txt
+check "the owner narrows the project's list" \
+        runuser -u alice -- openmonoctl project set pxproj --allow-domain=git.allowed.test
+check_output "... the running session's list follows at once" '^git\.allowed\.test $' \
+        px_policy "$FOLLOWS" '^git\.allowed\.test $'
+check_output "... the change is logged" "Session $FOLLOWS now reaches git.allowed.test through the egress proxy \(was: www.allowed.test git.allowed.test\)" \
+        journalctl --no-pager -o cat -u openmonod.service OPENMONO_EVENT=egress-policy-changed OPENMONO_SESSION=$FOLLOWS
+check_output "... and its next request to the name no longer allowed gets the 403" \
+        "^$BLOCKED.*www.allowed.test" px_ask 2 http://www.allowed.test/hello.txt
+check_output "... while the name still allowed works" "^hello through the egress proxy$" \
+        px_ask 3 http://git.allowed.test/hello.txt
+check "the owner widens it to the site's whole list" \
+        runuser -u alice -- openmonoctl project set pxproj --allow-domain='*.allowed.test'
+check_output "... the session that took the project's list gets it" '^\*\.allowed\.test $' \
+        px_policy "$FOLLOWS" '^\*'
+check_output "... and reaches the name again" "^hello through the egress proxy$" \
+        px_ask 4 http://www.allowed.test/hello.txt
+check_output "... the session that asked for less keeps its own list" '^git\.allowed\.test $' px_policy "$OWN"
+check "an administrator changes the project's file and reloads" \
+        sh -ec "sed -i 's/^AllowDomain=.*/AllowDomain=www.allowed.test/' /var/lib/openmono/projects/pxproj.project
+                grep -qx AllowDomain=www.allowed.test /var/lib/openmono/projects/pxproj.project
+                systemctl reload openmonod.service"
+check_output "a project file changed and a reload narrow the session too" '^www\.allowed\.test $' \
+        px_policy "$FOLLOWS" '^www\.allowed\.test $'
+check_output "... its next request to a name dropped gets the 403" "^$BLOCKED.*git.allowed.test" \
+        px_ask 5 http://git.allowed.test/hello.txt
+check_output "... and the asked-for name outside the project's new list is gone" '^$' px_policy "$OWN" '^$'
+testbed_run runuser -u alice -- sh -c "touch $PX/req/stop"
+testbed_run runuser -u alice -- openmonoctl session stop "$OWN"

@@ -98,10 +98,46 @@ static void test_files(void **state) {
         assert_int_equal(rmdir(root), 0);
 }
 
+static void assert_effective(char *const *own, char *const *project, char *const *site, const char *expected) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *joined = NULL;
+
+        assert_int_equal(session_egress_effective(own, project, site, &l), 0);
+        joined = strv_join(l ?: (char *[]) { NULL }, " ");
+        assert_non_null(joined);
+        assert_string_equal(joined, expected);
+}
+
+static void test_effective(void **state) {
+        char *site[] = { (char *) "*.allowed.test", (char *) "pypi.test", NULL };
+        char *project[] = { (char *) "www.allowed.test", (char *) "git.allowed.test", NULL };
+        char *wide[] = { (char *) "*.allowed.test", (char *) "denied.test", NULL };
+        char *git[] = { (char *) "git.allowed.test", NULL };
+        char *none[] = { NULL };
+
+        /* Nobody asked: the site's list; a project's list within it. */
+        assert_effective(NULL, NULL, site, "*.allowed.test pypi.test");
+        assert_effective(NULL, NULL, NULL, "");
+        assert_effective(NULL, project, site, "www.allowed.test git.allowed.test");
+        assert_effective(NULL, wide, site, "*.allowed.test");
+        assert_effective(NULL, none, site, "");
+        /* Asked on the command line: never more than asked, within the project's list now. */
+        assert_effective(git, project, site, "git.allowed.test");
+        assert_effective(git, wide, site, "git.allowed.test");
+        assert_effective(git, (char *[]) { (char *) "www.allowed.test", NULL }, site, "");
+        assert_effective(site, project, site, "www.allowed.test git.allowed.test");
+        assert_effective(git, NULL, site, "git.allowed.test");
+        assert_effective(git, NULL, (char *[]) { (char *) "pypi.test", NULL }, "");
+        assert_effective(none, project, site, "");
+        /* ... and within the site's, whatever the project's file says. */
+        assert_effective(git, git, (char *[]) { (char *) "pypi.test", NULL }, "");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_files),
+                cmocka_unit_test(test_effective),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
