@@ -8,7 +8,8 @@
 # session's. Lists come from the site's [Sessions] AllowDomain= (default and ceiling), a project
 # and the command line, which may only narrow it (exit status 4 naming the pattern otherwise);
 # systemctl reload openmonod applies a changed site list to running sessions, narrowing them
-# and widening them back no further than they asked. intranet sessions get names on top.
+# and widening them back no further than they asked; so do openmonoctl project set and a changed
+# project file for that project's sessions. intranet sessions get names on top.
 # Sourced by run.sh inside a booted test bed.
 
 # shellcheck source=tests/integration/egress-testhosts.sh
